@@ -1,0 +1,5 @@
+"""Run the `handoff` command as `python -m app`."""
+
+from app.cli import main
+
+raise SystemExit(main())

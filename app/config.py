@@ -1,0 +1,48 @@
+"""Settings read from the environment (prefix ``HANDOFF_``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings"]
+
+
+class Settings(BaseSettings):
+    """Everything the service needs to know about its surroundings.
+
+    Build one explicitly in tests (``Settings(database_url=...)``) instead of patching the
+    environment; ``create_app(settings)`` and the CLI take it as an argument.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="HANDOFF_", extra="ignore")
+
+    data_dir: Path = Field(
+        default=Path("data"), description="Folder for runtime state (the SQLite file, caches)."
+    )
+    database_url: str | None = Field(
+        default=None,
+        description=(
+            "SQLAlchemy URL. Default: SQLite file `handoff.sqlite3` under data_dir. "
+            "A `postgresql+psycopg://` URL selects PostgreSQL."
+        ),
+    )
+    load_samples: bool = Field(
+        default=True,
+        description="Load samples_dir into a database that holds no process yet.",
+    )
+    samples_dir: Path = Field(
+        default=Path("processes"), description="Folder of process YAML files loaded as samples."
+    )
+    max_process_file_bytes: int = Field(
+        default=5_000_000, description="Largest process definition file accepted, in bytes."
+    )
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL in force: the explicit one, or SQLite under data_dir."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'handoff.sqlite3').resolve()}"

@@ -1,0 +1,87 @@
+"""Domain errors: values that carry one plain sentence for the user.
+
+The API turns them into RFC 9457 problem documents, the CLI into exit status 2.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = [
+    "Conflict",
+    "DomainError",
+    "InvalidProcess",
+    "NotFound",
+    "Problem",
+    "RenderError",
+]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem found in a document: where (path of keys, file line) and what."""
+
+    message: str
+    path: tuple[str | int, ...] = ()
+    line: int | None = None
+
+    @property
+    def pointer(self) -> str:
+        """The path as a JSON pointer, e.g. ``/versions/0/flows/2/to``."""
+        return "".join(f"/{part}" for part in self.path)
+
+    @property
+    def dotted(self) -> str:
+        """The path as people write it, e.g. ``versions[0].flows[2].to``."""
+        out = ""
+        for part in self.path:
+            out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
+        return out
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-friendly form for problem documents."""
+        out: dict[str, Any] = {"message": self.message, "pointer": self.pointer}
+        if self.line is not None:
+            out["line"] = self.line
+        return out
+
+
+class DomainError(Exception):
+    """Base of every expected error. ``str(error)`` is the one sentence to show."""
+
+    status_code = 400
+    title = "Bad request"
+
+    def __init__(self, message: str, problems: list[Problem] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.problems: list[Problem] = problems or []
+
+
+class NotFound(DomainError):
+    """A named thing does not exist."""
+
+    status_code = 404
+    title = "Not found"
+
+
+class Conflict(DomainError):
+    """The request clashes with what is stored (a slug taken, a step still in use)."""
+
+    status_code = 409
+    title = "Conflict"
+
+
+class InvalidProcess(DomainError):
+    """A process definition breaks the rules of the file format."""
+
+    status_code = 422
+    title = "Invalid process definition"
+
+
+class RenderError(DomainError):
+    """A map could not be drawn."""
+
+    status_code = 500
+    title = "Rendering failed"
