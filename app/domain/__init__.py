@@ -1,0 +1,1 @@
+"""Vertical slices of the service: controllers (HTTP), services (rules), schemas (shapes)."""
