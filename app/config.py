@@ -36,9 +36,30 @@ class Settings(BaseSettings):
     samples_dir: Path = Field(
         default=Path("processes"), description="Folder of process YAML files loaded as samples."
     )
+    event_logs_dir: Path = Field(
+        default=Path("event_logs"), description="Folder of demo event logs loaded as samples."
+    )
+    max_upload_bytes: int = Field(
+        default=2 * 1024**3, description="Largest event log upload accepted (413 beyond)."
+    )
+    max_decompressed_bytes: int = Field(
+        default=10 * 1024**3, description="Largest content a .gz or .zip upload may expand to."
+    )
+    sync_import_bytes: int = Field(
+        default=16 * 1024**2,
+        description="Uploads up to this size are imported within the request; larger ones "
+        "become background jobs with progress.",
+    )
     max_process_file_bytes: int = Field(
         default=5_000_000, description="Largest process definition file accepted, in bytes."
     )
+
+    @property
+    def work_dir(self) -> Path:
+        """Where uploads and temporary files of imports go (created on demand)."""
+        path = self.data_dir / "work"
+        path.mkdir(parents=True, exist_ok=True)
+        return path
 
     @property
     def resolved_database_url(self) -> str:

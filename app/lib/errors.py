@@ -11,8 +11,10 @@ from typing import Any
 __all__ = [
     "Conflict",
     "DomainError",
+    "InvalidEventLog",
     "InvalidProcess",
     "NotFound",
+    "PayloadTooLarge",
     "Problem",
     "RenderError",
 ]
@@ -78,6 +80,20 @@ class InvalidProcess(DomainError):
 
     status_code = 422
     title = "Invalid process definition"
+
+
+class InvalidEventLog(DomainError):
+    """An event log cannot be read, or its rows break the rules of an import."""
+
+    status_code = 422
+    title = "Invalid event log"
+
+
+class PayloadTooLarge(DomainError):
+    """An upload, or what it decompresses to, is larger than allowed."""
+
+    status_code = 413
+    title = "Payload too large"
 
 
 class RenderError(DomainError):

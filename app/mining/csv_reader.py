@@ -1,0 +1,153 @@
+"""Reading CSV exports: delimiter detection, a checking pass for line numbers, polars for speed."""
+
+from __future__ import annotations
+
+import csv
+import io
+from array import array
+
+import polars as pl
+
+from app.lib.errors import InvalidEventLog
+from app.mining.options import ImportLimits
+from app.mining.raw import RawTable, RowProblem
+from app.mining.text import TextFile
+
+__all__ = ["read_csv"]
+
+DELIMITERS = (",", ";", "\t", "|")
+
+
+def _sniff_delimiter(sample: str) -> str:
+    """The delimiter that splits the first lines into the same number (>1) of fields."""
+    lines = sample.splitlines()[:50]
+    if len(lines) > 1 and not sample.endswith("\n"):
+        lines = lines[:-1]
+    best, best_score = ",", (0, 0)
+    for candidate in DELIMITERS:
+        try:
+            rows = [r for r in csv.reader(io.StringIO("\n".join(lines)), delimiter=candidate) if r]
+        except csv.Error:
+            continue
+        if not rows or len(rows[0]) < 2:
+            continue
+        consistent = sum(len(r) == len(rows[0]) for r in rows)
+        score = (consistent, len(rows[0]))
+        if score > best_score:
+            best, best_score = candidate, score
+    return best
+
+
+def _unique(names: list[str]) -> list[str]:
+    """Header names made unique ("Status", "Status (2)") and blank ones named by position."""
+    seen: dict[str, int] = {}
+    out = []
+    for position, raw in enumerate(names, start=1):
+        name = raw.strip() or f"column {position}"
+        count = seen.get(name, 0) + 1
+        seen[name] = count
+        out.append(name if count == 1 else f"{name} ({count})")
+    return out
+
+
+def read_csv(
+    text: TextFile,
+    name: str,
+    delimiter: str | None = None,
+    limits: ImportLimits | None = None,
+) -> RawTable:
+    """Read a CSV file whose text is UTF-8.
+
+    Args:
+        text: the file as UTF-8 (see ``text.utf8_text``).
+        name: the file name for messages.
+        delimiter: the field delimiter, or None to detect it.
+        limits: column and line limits.
+
+    Rows with the wrong number of fields are left out and listed in ``problems``; the
+    caller decides whether they sink the import.
+
+    Raises:
+        InvalidEventLog: no header, no rows, too many columns, unreadable quoting.
+    """
+    limits = limits or ImportLimits()
+    with text.path.open(encoding="utf-8", newline="") as handle:
+        sample = handle.read(64 * 1024)
+    if not sample.strip():
+        raise InvalidEventLog(f"{name}: the file is empty.")
+    delimiter = delimiter or _sniff_delimiter(sample)
+    if len(delimiter) != 1:
+        raise InvalidEventLog(f"The delimiter must be one character, not '{delimiter}'.")
+    csv.field_size_limit(limits.max_line_length)
+
+    starts = array("l")
+    blank = array("b")
+    problems: list[RowProblem] = []
+    with text.path.open(encoding="utf-8", newline="") as handle:
+        reader = csv.reader(handle, delimiter=delimiter, strict=False)
+        try:
+            header = next(r for r in reader if r)
+            header_line = reader.line_num
+            if len(header) > limits.max_columns:
+                raise InvalidEventLog(
+                    f"{name}, line {header_line}: the header has {len(header):,} columns, more "
+                    f"than the {limits.max_columns:,} an event log may have."
+                )
+            width = len(header)
+            previous = reader.line_num
+            for row in reader:
+                starts.append(previous + 1)
+                if not row:
+                    blank.append(1)
+                else:
+                    blank.append(0)
+                    if len(row) != width:
+                        problems.append(
+                            RowProblem(
+                                previous + 1,
+                                None,
+                                f"the row has {len(row)} fields where the header has {width}",
+                            )
+                        )
+                previous = reader.line_num
+        except StopIteration:
+            raise InvalidEventLog(f"{name}: the file is empty.") from None
+        except csv.Error as error:
+            raise InvalidEventLog(
+                f"{name}, line {reader.line_num}: the CSV cannot be read ({error})."
+            ) from None
+    if not starts or all(blank):
+        raise InvalidEventLog(f"{name}: the file has a header but no rows.")
+
+    try:
+        frame = pl.read_csv(
+            text.path,
+            separator=delimiter,
+            has_header=True,
+            infer_schema=False,
+            truncate_ragged_lines=True,
+            raise_if_empty=False,
+            encoding="utf8",
+        )
+    except pl.exceptions.PolarsError as error:
+        first = str(error).splitlines()[0]
+        raise InvalidEventLog(f"{name}: the CSV cannot be read ({first}).") from None
+    if frame.height != len(starts):
+        raise InvalidEventLog(
+            f"{name}: the CSV is read as {frame.height:,} rows by one reader and "
+            f"{len(starts):,} by another; check its quoting."
+        )
+    frame.columns = _unique(header)
+    lines = pl.Series("line", starts, dtype=pl.Int64)
+    keep = pl.Series("keep", blank, dtype=pl.Int8) == 0
+    if problems:
+        bad = pl.Series("bad", [p.line for p in problems], dtype=pl.Int64)
+        keep = keep & ~lines.is_in(bad.implode())
+    return RawTable(
+        frame=frame.filter(keep),
+        lines=lines.filter(keep),
+        unit="line",
+        delimiter=delimiter,
+        blank_lines=int(sum(blank)),
+        problems=problems,
+    )

@@ -1,0 +1,212 @@
+"""Opening an uploaded file: unwrapping .gz and .zip safely and telling CSV, XES, Parquet apart."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import tempfile
+import zipfile
+import zlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, Literal, Protocol
+
+from app.lib.errors import InvalidEventLog, PayloadTooLarge
+from app.mining.options import ImportLimits
+
+__all__ = ["Source", "copy_upload", "file_sha256", "open_source"]
+
+Format = Literal["csv", "xes", "parquet"]
+CHUNK = 1024 * 1024
+Progress = Callable[[int], None]
+
+
+@dataclass(frozen=True)
+class Source:
+    """The plain content of an uploaded file, on disk."""
+
+    name: str
+    """The file name to use in messages (as the user gave it)."""
+    path: Path
+    """Where the plain (decompressed) content is."""
+    format: Format
+    wrapper: str | None
+    """``gzip`` or ``zip`` when the upload was compressed."""
+    size: int
+    """Bytes of plain content."""
+
+
+def file_sha256(path: Path) -> str:
+    """The sha256 of a file's bytes, read in chunks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class _Readable(Protocol):
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
+def _copy_limited(
+    source: _Readable,
+    target: BinaryIO,
+    name: str,
+    compressed_size: int,
+    limits: ImportLimits,
+    progress: Progress | None,
+) -> int:
+    """Copy decompressed bytes, stopping at the absolute and ratio limits."""
+    written = 0
+    while chunk := source.read(CHUNK):
+        written += len(chunk)
+        if written > limits.max_decompressed_bytes:
+            raise PayloadTooLarge(
+                f"{name}: the file expands to more than {limits.max_decompressed_bytes:,} bytes, "
+                "the most an import may hold."
+            )
+        if (
+            written > limits.ratio_grace_bytes
+            and written > compressed_size * limits.max_compression_ratio
+        ):
+            raise PayloadTooLarge(
+                f"{name}: the file expands more than {limits.max_compression_ratio} times its "
+                "compressed size, which is refused as a likely decompression bomb."
+            )
+        target.write(chunk)
+        if progress:
+            progress(written)
+    return written
+
+
+def _detect_format(path: Path, name: str) -> Format:
+    with path.open("rb") as handle:
+        head = handle.read(4096)
+    if not head:
+        raise InvalidEventLog(f"{name}: the file is empty.")
+    if head.startswith(b"PAR1"):
+        return "parquet"
+    text = head
+    for bom, encoding in (
+        (b"\xef\xbb\xbf", "utf-8"),
+        (b"\xff\xfe", "utf-16-le"),
+        (b"\xfe\xff", "utf-16-be"),
+    ):
+        if head.startswith(bom):
+            text = head[len(bom) :].decode(encoding, errors="ignore").encode()
+            break
+    if text.lstrip().startswith(b"<"):
+        return "xes"
+    lowered = name.lower()
+    if lowered.endswith((".xes", ".xes.gz", ".xml")):
+        return "xes"
+    return "csv"
+
+
+@contextmanager
+def open_source(
+    path: Path,
+    name: str | None = None,
+    limits: ImportLimits | None = None,
+    workdir: Path | None = None,
+    progress: Progress | None = None,
+) -> Iterator[Source]:
+    """The plain content of an uploaded file; temporary files are removed on exit.
+
+    Args:
+        path: the uploaded file.
+        name: the name to use in messages (default: the path).
+        limits: decompression limits.
+        workdir: where to expand compressed files (default: the system temp folder).
+        progress: called with the number of bytes expanded so far.
+
+    Raises:
+        InvalidEventLog: the file is empty, a damaged archive, or a zip without exactly one log.
+        PayloadTooLarge: the content expands beyond the limits.
+    """
+    name = name or str(path)
+    limits = limits or ImportLimits()
+    with path.open("rb") as handle:
+        magic = handle.read(4)
+    if not magic:
+        raise InvalidEventLog(f"{name}: the file is empty.")
+    if magic[:2] == b"\x1f\x8b":
+        wrapper = "gzip"
+    elif magic == b"PK\x03\x04":
+        wrapper = "zip"
+    else:
+        yield Source(name, path, _detect_format(path, name), None, path.stat().st_size)
+        return
+    inner_name = name.removesuffix(".gz") if wrapper == "gzip" else name
+    with tempfile.TemporaryDirectory(dir=workdir, prefix="handoff-import-") as tmp:
+        plain = Path(tmp) / "content"
+        compressed = path.stat().st_size
+        with plain.open("wb") as target:
+            if wrapper == "gzip":
+                try:
+                    with gzip.open(path, "rb") as source:
+                        size = _copy_limited(source, target, name, compressed, limits, progress)
+                except (OSError, EOFError, zlib.error) as error:
+                    raise InvalidEventLog(f"{name}: not a readable gzip file ({error}).") from None
+            else:
+                size, inner_name = _unzip(path, name, target, compressed, limits, progress)
+        yield Source(name, plain, _detect_format(plain, inner_name), wrapper, size)
+
+
+def _unzip(
+    path: Path,
+    name: str,
+    target: BinaryIO,
+    compressed: int,
+    limits: ImportLimits,
+    progress: Progress | None,
+) -> tuple[int, str]:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = [
+                m
+                for m in archive.infolist()
+                if not m.is_dir()
+                and not m.filename.startswith("__MACOSX/")
+                and not m.filename.endswith(".DS_Store")
+            ]
+            if len(members) != 1:
+                listed = ", ".join(m.filename for m in members[:5]) or "none"
+                raise InvalidEventLog(
+                    f"{name}: a zip must hold exactly one event log, this one holds "
+                    f"{len(members)} files ({listed})."
+                )
+            member = members[0]
+            if member.flag_bits & 0x1:
+                raise InvalidEventLog(f"{name}: the zip is encrypted.")
+            if member.file_size > limits.max_decompressed_bytes:
+                raise PayloadTooLarge(
+                    f"{name}: '{member.filename}' expands to {member.file_size:,} bytes, more "
+                    f"than the {limits.max_decompressed_bytes:,} an import may hold."
+                )
+            with archive.open(member) as source:
+                size = _copy_limited(source, target, name, compressed, limits, progress)
+            return size, f"{name}/{member.filename}"
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as error:
+        raise InvalidEventLog(f"{name}: not a readable zip file ({error}).") from None
+
+
+def copy_upload(source: BinaryIO, target: Path, max_bytes: int, name: str) -> int:
+    """Copy an upload stream to a file, refusing more than ``max_bytes``.
+
+    Raises:
+        PayloadTooLarge: the upload is larger than allowed.
+    """
+    written = 0
+    with target.open("wb") as out:
+        while chunk := source.read(CHUNK):
+            written += len(chunk)
+            if written > max_bytes:
+                raise PayloadTooLarge(
+                    f"{name}: the upload is larger than the {max_bytes:,} bytes allowed."
+                )
+            out.write(chunk)
+    return written
