@@ -17,21 +17,25 @@ from sqlmodel import select
 from app import __version__
 from app.config import Settings
 from app.db.engine import commit, open_database, session_scope
-from app.db.models import Process
+from app.db.models import EventLog, Process
 from app.domain.catalogue.controllers import (
     DepartmentController,
     OwnerController,
     WhoDoesWhatController,
 )
 from app.domain.deps import provide_session
+from app.domain.event_logs.controllers import EventLogController, ImportJobController
+from app.domain.event_logs.jobs import ImportRunner, fail_interrupted_jobs
+from app.domain.event_logs.services import import_file
 from app.domain.problems import exception_handlers
 from app.domain.processes.controllers import HandoffController, ProcessController
 from app.domain.processes.services import import_processes
 from app.domain.processes.yaml_format import read_process_files
 from app.domain.system.controllers import health, process_file_schema
 from app.lib.errors import DomainError
+from app.mining.options import ImportLimits, ImportOptions
 
-__all__ = ["create_app", "load_samples"]
+__all__ = ["create_app", "load_sample_logs", "load_samples"]
 
 log = logging.getLogger("app")
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
@@ -58,20 +62,64 @@ def load_samples(engine: Engine, settings: Settings) -> int:
     return len(outcomes)
 
 
+LOG_SUFFIXES = (".csv", ".csv.gz", ".xes", ".xes.gz", ".parquet", ".zip")
+
+
+def load_sample_logs(engine: Engine, settings: Settings, limits: ImportLimits) -> int:
+    """Import the demo event logs into a database that holds no log yet.
+
+    Returns:
+        The number of logs imported.
+    """
+    folder = settings.event_logs_dir
+    if not folder.is_dir():
+        return 0
+    files = sorted(p for p in folder.iterdir() if p.name.lower().endswith(LOG_SUFFIXES))
+    with session_scope(engine) as session:
+        if session.exec(select(EventLog.id)).first() is not None:
+            return 0
+        try:
+            for path in files:
+                import_file(
+                    session,
+                    path,
+                    path.name,
+                    ImportOptions(limits=limits),
+                    workdir=settings.work_dir,
+                )
+            commit(session)
+        except DomainError as error:
+            log.error("Demo event logs not loaded: %s", error)
+            return 0
+    return len(files)
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
     """Build the web service for the given settings (read from the environment by default)."""
     settings = settings or Settings()
-    state = State({"settings": settings})
+
+    limits = ImportLimits(max_decompressed_bytes=settings.max_decompressed_bytes)
+    state = State({"settings": settings, "limits": limits})
 
     def start(app: Litestar) -> None:
         engine = open_database(settings)
         app.state.engine = engine
+        interrupted = fail_interrupted_jobs(engine)
+        if interrupted:
+            log.warning("%d import job(s) were interrupted by the last stop", interrupted)
+        app.state.import_runner = ImportRunner(engine, limits, settings.work_dir)
         if settings.load_samples:
             loaded = load_samples(engine, settings)
             if loaded:
                 log.info("Loaded %d sample processes from %s", loaded, settings.samples_dir)
+            logs = load_sample_logs(engine, settings, limits)
+            if logs:
+                log.info("Loaded %d demo event logs from %s", logs, settings.event_logs_dir)
 
     def stop(app: Litestar) -> None:
+        runner = getattr(app.state, "import_runner", None)
+        if runner is not None:
+            runner.shutdown()
         engine = getattr(app.state, "engine", None)
         if engine is not None:
             engine.dispose()
@@ -81,6 +129,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         process_file_schema,
         ProcessController,
         HandoffController,
+        EventLogController,
+        ImportJobController,
         DepartmentController,
         OwnerController,
         WhoDoesWhatController,
@@ -98,6 +148,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         on_shutdown=[stop],
         dependencies={"session": Provide(provide_session)},
         exception_handlers=exception_handlers,
+        request_max_body_size=settings.max_upload_bytes + 1024**2,
         plugins=[PydanticPlugin(prefer_alias=True)],
         openapi_config=OpenAPIConfig(
             title="Handoff",

@@ -59,6 +59,98 @@ def _processes_export(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+class _ProgressBar:
+    """A one-line progress bar on a terminal's stderr; silent elsewhere."""
+
+    def __init__(self) -> None:
+        self.enabled = sys.stderr.isatty()
+        self.last = -1
+
+    def __call__(self, share: float, phase: str) -> None:
+        percent = int(share * 100)
+        if not self.enabled or percent == self.last:
+            return
+        self.last = percent
+        filled = percent // 4
+        sys.stderr.write(f"\r[{'#' * filled}{'.' * (25 - filled)}] {percent:3d}% {phase:<10}")
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.enabled and self.last >= 0:
+            sys.stderr.write("\r" + " " * 50 + "\r")
+            sys.stderr.flush()
+
+
+def _import_log(args: argparse.Namespace, settings: Settings) -> int:
+    from app.db.engine import commit, open_database, session_scope
+    from app.domain.event_logs.schemas import ImportRequest
+    from app.domain.event_logs.services import import_file, options_from_request
+    from app.mining.options import ImportLimits
+
+    if not args.log.is_file():
+        raise DomainError(f"{args.log}: no such file.")
+    request = ImportRequest(
+        name=args.name,
+        case=args.case,
+        activity=args.activity,
+        timestamp=args.timestamp,
+        department=args.department,
+        resource=args.resource,
+        start_timestamp=args.start_timestamp,
+        lifecycle_column=args.lifecycle_column,
+        timezone=args.timezone,
+        dayfirst=args.dayfirst,
+        encoding=args.encoding,
+        delimiter=args.delimiter,
+        on_error=args.on_error,
+        pseudonymise=args.pseudonymise or [],
+        lifecycle="keep" if args.keep_lifecycle else "pair",
+    )
+    options = options_from_request(
+        request, ImportLimits(max_decompressed_bytes=settings.max_decompressed_bytes)
+    )
+    engine = open_database(settings)
+    bar = _ProgressBar()
+    try:
+        with session_scope(engine) as session:
+            row, created = import_file(
+                session,
+                args.log,
+                str(args.log),
+                options,
+                name=args.name,
+                workdir=settings.work_dir,
+                progress=bar,
+            )
+            commit(session)
+    finally:
+        bar.close()
+    if created:
+        print(
+            f"imported {row.events:,} events in {row.cases:,} cases from {row.source_filename} "
+            f"({row.exact_duplicate_rows_dropped:,} exact duplicate rows dropped, "
+            f"{row.rows_skipped:,} rows skipped, {row.import_seconds:.2f} s)"
+        )
+    else:
+        print(f"{row.source_filename} was imported before with the same options, as log {row.id}")
+    print(row.id)
+    return 0
+
+
+def _add_mapping(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("mapping (recognised from the headers when not given)")
+    for flag, text in [
+        ("--case", "column of the case (ticket) id"),
+        ("--activity", "column of the activity"),
+        ("--timestamp", "column of the time the event completed"),
+        ("--department", "column of the department"),
+        ("--resource", "column of the person or system doing the work"),
+        ("--start-timestamp", "column of the time the work started"),
+        ("--lifecycle-column", "column of lifecycle transitions (start, complete)"),
+    ]:
+        group.add_argument(flag, metavar="COL", help=text)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="handoff",
@@ -83,6 +175,49 @@ def _parser() -> argparse.ArgumentParser:
     exp.add_argument("slug")
     exp.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
     exp.set_defaults(run=_processes_export)
+
+    log = commands.add_parser(
+        "import-log", help="store an event log (CSV, XES, Parquet; .gz or .zip) in the database"
+    )
+    log.add_argument("log", type=Path, metavar="LOG")
+    _add_mapping(log)
+    log.add_argument("--name", help="name of the log (default: the file name)")
+    log.add_argument("--timezone", metavar="TZ", help="IANA zone of times without offset")
+    order = log.add_mutually_exclusive_group()
+    order.add_argument(
+        "--dayfirst",
+        dest="dayfirst",
+        action="store_const",
+        const=True,
+        help="dates like 03/04/2024 are 3 April",
+    )
+    order.add_argument(
+        "--monthfirst",
+        dest="dayfirst",
+        action="store_const",
+        const=False,
+        help="dates like 03/04/2024 are 4 March",
+    )
+    log.add_argument("--encoding", help="text encoding of a CSV (detected by default)")
+    log.add_argument("--delimiter", help="CSV delimiter (detected by default)")
+    log.add_argument(
+        "--on-error",
+        choices=["reject", "skip"],
+        default="reject",
+        help="rows that cannot be read: refuse the file (default) or skip them",
+    )
+    log.add_argument(
+        "--pseudonymise",
+        nargs="+",
+        metavar="COL",
+        help="replace these columns (or roles: case, resource) by salted hashes",
+    )
+    log.add_argument(
+        "--keep-lifecycle",
+        action="store_true",
+        help="keep lifecycle start events instead of merging them as start times",
+    )
+    log.set_defaults(run=_import_log)
     return parser
 
 

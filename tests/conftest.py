@@ -35,11 +35,24 @@ def pg_cluster() -> Iterator[postgres.Cluster]:
     cluster.stop()
 
 
-def _postgres_database(cluster: postgres.Cluster) -> Iterator[str]:
+@pytest.fixture(scope="session")
+def pg_template(pg_cluster: postgres.Cluster) -> str:
+    """A database migrated once; each test gets a copy (much faster than migrating each)."""
+    name = f"handoff_template_{os.getpid()}"
+    admin = f"host={pg_cluster.host} port={pg_cluster.port} user={pg_cluster.user} dbname=postgres"
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    url = f"postgresql+psycopg://{pg_cluster.user}@{pg_cluster.host}:{pg_cluster.port}/{name}"
+    engine = open_database(Settings(database_url=url))
+    engine.dispose()
+    return name
+
+
+def _postgres_database(cluster: postgres.Cluster, template: str) -> Iterator[str]:
     name = f"handoff_test_{os.getpid()}_{next(_names)}"
     admin = f"host={cluster.host} port={cluster.port} user={cluster.user} dbname=postgres"
     with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
+        connection.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
     yield f"postgresql+psycopg://{cluster.user}@{cluster.host}:{cluster.port}/{name}"
     with psycopg.connect(admin, autocommit=True) as connection:
         connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -56,7 +69,9 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'handoff.sqlite3'}"
     else:
-        yield from _postgres_database(request.getfixturevalue("pg_cluster"))
+        yield from _postgres_database(
+            request.getfixturevalue("pg_cluster"), request.getfixturevalue("pg_template")
+        )
 
 
 @pytest.fixture

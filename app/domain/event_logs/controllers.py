@@ -1,0 +1,162 @@
+"""HTTP endpoints of event logs and import jobs."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from litestar import Controller, Response, delete, get, post
+from litestar.datastructures import State, UploadFile
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
+
+from app.db.engine import commit
+from app.domain.deps import DbSession
+from app.domain.event_logs import services
+from app.domain.event_logs.jobs import get_job, job_public
+from app.domain.event_logs.schemas import (
+    EventLogPublic,
+    EventLogSummary,
+    ImportJobPublic,
+    ImportRequest,
+)
+from app.lib.errors import InvalidEventLog
+from app.mining.sources import copy_upload
+
+__all__ = ["EventLogController", "ImportJobController", "UploadForm"]
+
+
+@dataclass
+class UploadForm:
+    """A multipart upload: the log file and how to read it (fields as in the CLI flags)."""
+
+    file: UploadFile
+    name: str | None = None
+    case: str | None = None
+    activity: str | None = None
+    timestamp: str | None = None
+    department: str | None = None
+    resource: str | None = None
+    start_timestamp: str | None = None
+    lifecycle_column: str | None = None
+    timezone: str | None = None
+    dayfirst: bool | None = None
+    encoding: str | None = None
+    delimiter: str | None = None
+    on_error: Literal["reject", "skip"] = "reject"
+    pseudonymise: str | None = None
+    """Comma-separated column names or roles."""
+    lifecycle: Literal["pair", "keep"] = "pair"
+
+    def request(self) -> ImportRequest:
+        """The mapping and policies of the upload (empty text fields mean "not given")."""
+        text = {key: getattr(self, key) or None for key in _TEXT_FIELDS}
+        names = [part.strip() for part in (self.pseudonymise or "").split(",") if part.strip()]
+        return ImportRequest(
+            **text,
+            dayfirst=self.dayfirst,
+            on_error=self.on_error,
+            lifecycle=self.lifecycle,
+            pseudonymise=names,
+        )
+
+
+_TEXT_FIELDS = (
+    "name",
+    "case",
+    "activity",
+    "timestamp",
+    "department",
+    "resource",
+    "start_timestamp",
+    "lifecycle_column",
+    "timezone",
+    "encoding",
+    "delimiter",
+)
+
+
+def _save_upload(state: State, form: UploadForm) -> tuple[Path, str]:
+    settings = state.settings
+    filename = Path(form.file.filename or "").name
+    if not filename:
+        raise InvalidEventLog("The upload has no file name; send the log in the form field 'file'.")
+    target = settings.work_dir / f"upload-{uuid.uuid4().hex}"
+    copy_upload(form.file.file, target, settings.max_upload_bytes, filename)  # type: ignore[arg-type]
+    return target, filename
+
+
+class EventLogController(Controller):
+    """Event logs imported from CRM and 311 exports."""
+
+    path = "/api/event-logs"
+    tags = ["event logs"]
+
+    @post("/", sync_to_thread=True, status_code=HTTP_201_CREATED)
+    def upload(
+        self,
+        session: DbSession,
+        state: State,
+        data: Annotated[UploadForm, Body(media_type=RequestEncodingType.MULTI_PART)],
+    ) -> Response[Any]:
+        """Import an uploaded log: 201 with the log (200 if already imported), or 202 with a job."""
+        upload, filename = _save_upload(state, data)
+        request = data.request()
+        if upload.stat().st_size > state.settings.sync_import_bytes:
+            job = state.import_runner.submit(session, upload, filename, request)
+            body = job_public(job).model_dump(mode="json")
+            return Response(
+                body,
+                status_code=HTTP_202_ACCEPTED,
+                headers={"Location": f"/api/import-jobs/{job.id}"},
+            )
+        try:
+            options = services.options_from_request(request, state.limits)
+            row, created = services.import_file(
+                session,
+                upload,
+                filename,
+                options,
+                name=request.name,
+                workdir=state.settings.work_dir,
+            )
+            commit(session)
+        finally:
+            upload.unlink(missing_ok=True)
+        body = services.log_public(row).model_dump(mode="json")
+        return Response(
+            body,
+            status_code=HTTP_201_CREATED if created else HTTP_200_OK,
+            headers={"Location": f"/api/event-logs/{row.id}"},
+        )
+
+    @get("/", sync_to_thread=True)
+    def list_logs(self, session: DbSession) -> list[EventLogSummary]:
+        """Every imported log, newest first."""
+        return [services.log_summary(row) for row in services.list_logs(session)]
+
+    @get("/{log_id:int}", sync_to_thread=True)
+    def get_log(self, session: DbSession, log_id: FromPath[int]) -> EventLogPublic:
+        """A log with its mapping, counts and data-quality report."""
+        return services.log_public(services.get_log(session, log_id))
+
+    @delete("/{log_id:int}", sync_to_thread=True)
+    def delete_log(self, session: DbSession, log_id: FromPath[int]) -> None:
+        """Delete a log and its events."""
+        services.delete_log(session, log_id)
+        commit(session)
+
+
+class ImportJobController(Controller):
+    """Background imports and their progress."""
+
+    path = "/api/import-jobs"
+    tags = ["event logs"]
+
+    @get("/{job_id:str}", sync_to_thread=True)
+    def get_job(self, session: DbSession, job_id: FromPath[str]) -> ImportJobPublic:
+        """A job's state, percent done, phase and outcome (the log id, or the error)."""
+        return job_public(get_job(session, job_id))

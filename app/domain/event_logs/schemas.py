@@ -1,0 +1,81 @@
+"""Shapes of event logs and import jobs in the API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+__all__ = ["EventLogPublic", "EventLogSummary", "ImportJobPublic", "ImportRequest"]
+
+
+class ImportRequest(BaseModel):
+    """How to read an uploaded log: the column mapping and the policies (all optional)."""
+
+    name: str | None = Field(default=None, max_length=300, description="Default: the file name.")
+    case: str | None = None
+    activity: str | None = None
+    timestamp: str | None = None
+    department: str | None = None
+    resource: str | None = None
+    start_timestamp: str | None = None
+    lifecycle_column: str | None = None
+    timezone: str | None = Field(default=None, description="IANA zone for times without offset.")
+    dayfirst: bool | None = Field(default=None, description="true: 03/04 is 3 April.")
+    encoding: str | None = None
+    delimiter: str | None = Field(default=None, max_length=1)
+    on_error: Literal["reject", "skip"] = "reject"
+    pseudonymise: list[str] = Field(default_factory=list)
+    lifecycle: Literal["pair", "keep"] = "pair"
+
+
+class EventLogSummary(BaseModel):
+    """An event log in lists."""
+
+    id: int
+    name: str
+    source_filename: str
+    events: int
+    cases: int
+    activities: int
+    departments: list[str]
+    first_event: datetime | None
+    last_event: datetime | None
+    created_at: datetime
+
+
+class EventLogPublic(EventLogSummary):
+    """An event log with how it was read and its data-quality report."""
+
+    format: str
+    wrapper: str | None
+    content_sha256: str
+    mapping: dict[str, str | None]
+    options: dict[str, Any]
+    rows_read: int
+    exact_duplicate_rows_dropped: int
+    rows_skipped: int
+    unassigned_events: int
+    timestamp_format: str
+    quality: dict[str, Any]
+    import_seconds: float
+
+
+class ImportJobPublic(BaseModel):
+    """A background import and how far it has got."""
+
+    id: str
+    state: Literal["queued", "running", "done", "failed"]
+    name: str
+    source_filename: str
+    bytes_total: int
+    percent: float
+    phase: str
+    rows_read: int | None
+    log_id: int | None
+    created: bool | None = Field(description="False when the same content was imported before.")
+    error: str | None
+    problems: list[dict[str, Any]] | None
+    created_at: datetime
+    updated_at: datetime

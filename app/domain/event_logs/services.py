@@ -1,0 +1,222 @@
+"""Importing event logs into the database, all or nothing, and reading them back."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import delete
+from sqlmodel import Session, col, select
+
+from app.db.models import Event, EventLog, InstanceSecret
+from app.domain.event_logs.schemas import EventLogPublic, EventLogSummary, ImportRequest
+from app.lib.errors import NotFound
+from app.mining.eventlog import (
+    STORED_COLUMNS,
+    NormalisedLog,
+    Progress,
+    csv_batches,
+    read_event_log,
+    row_batches,
+)
+from app.mining.options import ImportLimits, ImportOptions
+from app.mining.sources import file_sha256
+
+__all__ = [
+    "delete_log",
+    "get_log",
+    "import_file",
+    "list_logs",
+    "log_public",
+    "log_summary",
+    "options_from_request",
+]
+
+
+def options_from_request(request: ImportRequest, limits: ImportLimits) -> ImportOptions:
+    """Import options from an API request or CLI flags."""
+    data = request.model_dump(exclude={"name", "pseudonymise"})
+    return ImportOptions(**data, pseudonymise=tuple(request.pseudonymise), limits=limits)
+
+
+def _salt(session: Session) -> bytes:
+    """This installation's pseudonymisation secret, made on first use."""
+    found = session.get(InstanceSecret, "pseudonym_salt")
+    if found is None:
+        found = InstanceSecret(key="pseudonym_salt", value=secrets.token_hex(32))
+        session.add(found)
+        session.flush()
+    return bytes.fromhex(found.value)
+
+
+def _find(session: Session, content: str, fingerprint: str) -> EventLog | None:
+    return session.exec(
+        select(EventLog).where(
+            EventLog.content_sha256 == content, EventLog.options_sha256 == fingerprint
+        )
+    ).first()
+
+
+def import_file(
+    session: Session,
+    path: Path,
+    source_filename: str,
+    options: ImportOptions,
+    *,
+    name: str | None = None,
+    workdir: Path | None = None,
+    progress: Progress | None = None,
+) -> tuple[EventLog, bool]:
+    """Read a log file and store it with its events (the caller commits).
+
+    The same content read with the same options is stored once: importing it again
+    returns the stored log.
+
+    Returns:
+        The log and whether it was created now (False: it was there already).
+
+    Raises:
+        InvalidEventLog, PayloadTooLarge: the file cannot be imported (nothing is stored).
+    """
+    started = time.perf_counter()
+    content = file_sha256(path)
+    fingerprint = options.fingerprint()
+    existing = _find(session, content, fingerprint)
+    if existing is not None:
+        return existing, False
+    salt = _salt(session) if options.pseudonymise else None
+
+    def reading(share: float, phase: str) -> None:
+        if progress:
+            progress(0.6 * share, phase)
+
+    log = read_event_log(
+        path, source_filename, options, salt=salt, workdir=workdir, progress=reading
+    )
+    stats = log.stats
+    row = EventLog(
+        name=name or Path(source_filename).name,
+        source_filename=Path(source_filename).name,
+        format=log.source_format,
+        wrapper=log.source_wrapper,
+        content_sha256=content,
+        options_sha256=fingerprint,
+        mapping=log.mapping.as_dict(),
+        options=options.as_dict(),
+        rows_read=stats["rows_read"],
+        exact_duplicate_rows_dropped=stats["exact_duplicate_rows_dropped"],
+        rows_skipped=stats["rows_skipped"],
+        events=stats["events"],
+        cases=stats["cases"],
+        activities=stats["activities"],
+        departments=stats["departments"],
+        unassigned_events=stats["unassigned_events"],
+        first_event_us=stats["first_event_us"],
+        last_event_us=stats["last_event_us"],
+        timestamp_format=stats["timestamp_format"],
+        quality=log.quality,
+        import_seconds=0.0,
+    )
+    session.add(row)
+    session.flush()
+    _store_events(session, log, row.id or 0, progress)
+    row.import_seconds = round(time.perf_counter() - started, 3)
+    session.add(row)
+    session.flush()
+    return row, True
+
+
+def _store_events(
+    session: Session, log: NormalisedLog, log_id: int, progress: Progress | None
+) -> None:
+    """Bulk-load the events: COPY on PostgreSQL, batched executemany on SQLite."""
+    total = max(log.events.height, 1)
+    done = 0
+    connection = session.connection()
+    raw = connection.connection.driver_connection
+    columns = ", ".join(STORED_COLUMNS)
+    if connection.dialect.name == "postgresql":
+        statement = f"COPY event ({columns}) FROM STDIN WITH (FORMAT csv)"
+        with raw.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[union-attr]
+            for chunk in csv_batches(log, log_id):
+                copy.write(chunk)
+                done += chunk.count(b"\n")
+                if progress:
+                    progress(0.6 + 0.4 * min(done / total, 1.0), "storing")
+        return
+    marks = ", ".join("?" for _ in STORED_COLUMNS)
+    cursor = raw.cursor()  # type: ignore[union-attr]
+    try:
+        for batch in row_batches(log, log_id):
+            cursor.executemany(f"INSERT INTO event ({columns}) VALUES ({marks})", batch)
+            done += len(batch)
+            if progress:
+                progress(0.6 + 0.4 * done / total, "storing")
+    finally:
+        cursor.close()
+
+
+def _micros(value: int | None) -> datetime | None:
+    return datetime.fromtimestamp(value / 1e6, UTC) if value is not None else None
+
+
+def log_summary(row: EventLog) -> EventLogSummary:
+    """A log in lists."""
+    return EventLogSummary(
+        id=row.id or 0,
+        name=row.name,
+        source_filename=row.source_filename,
+        events=row.events,
+        cases=row.cases,
+        activities=row.activities,
+        departments=row.departments,
+        first_event=_micros(row.first_event_us),
+        last_event=_micros(row.last_event_us),
+        created_at=row.created_at,
+    )
+
+
+def log_public(row: EventLog) -> EventLogPublic:
+    """A log with how it was read and its quality report."""
+    return EventLogPublic(
+        **log_summary(row).model_dump(),
+        format=row.format,
+        wrapper=row.wrapper,
+        content_sha256=row.content_sha256,
+        mapping=row.mapping,
+        options=row.options,
+        rows_read=row.rows_read,
+        exact_duplicate_rows_dropped=row.exact_duplicate_rows_dropped,
+        rows_skipped=row.rows_skipped,
+        unassigned_events=row.unassigned_events,
+        timestamp_format=row.timestamp_format,
+        quality=row.quality,
+        import_seconds=row.import_seconds,
+    )
+
+
+def list_logs(session: Session) -> list[EventLog]:
+    """Every log, newest first."""
+    return list(session.exec(select(EventLog).order_by(col(EventLog.id).desc())).all())
+
+
+def get_log(session: Session, log_id: int) -> EventLog:
+    """A log by id.
+
+    Raises:
+        NotFound: no log has that id.
+    """
+    row = session.get(EventLog, log_id)
+    if row is None:
+        raise NotFound(f"There is no event log {log_id}.")
+    return row
+
+
+def delete_log(session: Session, log_id: int) -> None:
+    """Delete a log with its events."""
+    row = get_log(session, log_id)
+    session.execute(delete(Event).where(col(Event.log_id) == log_id))
+    session.delete(row)
+    session.flush()
