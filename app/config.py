@@ -56,10 +56,8 @@ class Settings(BaseSettings):
 
     @property
     def work_dir(self) -> Path:
-        """Where uploads and temporary files of imports go (created on demand)."""
-        path = self.data_dir / "work"
-        path.mkdir(parents=True, exist_ok=True)
-        return path
+        """Where uploads and temporary files of imports go (created when first used)."""
+        return self.data_dir / "work"
 
     @property
     def resolved_database_url(self) -> str:

@@ -124,7 +124,8 @@ def resolve_mapping(
         if len(candidates) > 1 and not _same_content(frame, candidates):
             raise InvalidEventLog(
                 f"{name}: the {role.replace('_', ' ')} column is ambiguous: "
-                f"{_list(candidates)} all match; choose one with {FLAGS[role]}."
+                f"{_words([repr(c) for c in candidates], 'and')} "
+                f"{'both' if len(candidates) == 2 else 'all'} match; choose one with {FLAGS[role]}."
             )
         chosen[role] = candidates[0] if candidates else None
     missing = [role for role in REQUIRED if chosen[role] is None]
@@ -142,6 +143,8 @@ def _list(columns: list[str], most: int = 12) -> str:
     return shown + (f" and {len(columns) - most} more" if len(columns) > most else "")
 
 
-def _words(roles: list[str]) -> str:
+def _words(items: list[str], conjunction: str = "or") -> str:
     """``case``, ``case or activity``, ``case, activity or timestamp``."""
-    return roles[0] if len(roles) == 1 else f"{', '.join(roles[:-1])} or {roles[-1]}"
+    if len(items) == 1:
+        return items[0]
+    return f"{', '.join(items[:-1])} {conjunction} {items[-1]}"

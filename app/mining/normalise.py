@@ -28,7 +28,8 @@ __all__ = ["UNASSIGNED", "NormalisedLog", "normalise"]
 
 UNASSIGNED = "(unassigned)"
 DAY_US = 86_400_000_000
-OUTLIER_MARGIN_US = 365 * DAY_US
+OUTLIER_MARGIN_US = 30 * DAY_US
+"""Far outside the range: beyond the quartiles by 3 interquartile ranges and 30 days."""
 EVENT_COLUMNS = (
     "case_id",
     "activity",
@@ -350,11 +351,10 @@ def _quality(
     out_of_order = int((same_case & earlier).fill_null(False).sum())
     stamps = events.get_column("timestamp_us")
     future = events.filter(pl.col("timestamp_us") > now_us + DAY_US)
-    low = stamps.quantile(0.01, "lower")
-    high = stamps.quantile(0.99, "higher")
+    q1, q3 = stamps.quantile(0.25, "lower") or 0, stamps.quantile(0.75, "higher") or 0
+    spread = 3 * (q3 - q1) + OUTLIER_MARGIN_US
     outliers = events.filter(
-        (pl.col("timestamp_us") < (low or 0) - OUTLIER_MARGIN_US)
-        | (pl.col("timestamp_us") > (high or 0) + OUTLIER_MARGIN_US)
+        (pl.col("timestamp_us") < q1 - spread) | (pl.col("timestamp_us") > q3 + spread)
     )
     sizes = events.group_by("case_id").len()
     missing = {

@@ -76,12 +76,21 @@ def test_openapi_and_file_schema_are_served(client: Client) -> None:
 
 def test_samples_load_into_an_empty_database_once(database_url: str, tmp_path: Path) -> None:
     settings = Settings(
-        database_url=database_url, samples_dir=ROOT / "processes", load_samples=True
+        database_url=database_url,
+        data_dir=tmp_path,
+        samples_dir=ROOT / "processes",
+        event_logs_dir=ROOT / "event_logs",
+        load_samples=True,
     )
     with TestClient(app=create_app(settings)) as client:
         slugs = [p["slug"] for p in client.get("/api/processes").json()]
         client.delete(f"/api/processes/{slugs[0]}")
+        logs = {log["source_filename"]: log for log in client.get("/api/event-logs").json()}
     assert sorted(slugs) == [p.stem for p in SAMPLES]
+    # the counts event_logs/SOURCES.md gives
+    road = logs["road-repair-requests.csv"]
+    assert (road["cases"], road["events"]) == (2_500, 24_934)
+    assert (logs["wabo-receipt.csv"]["cases"], logs["wabo-receipt.csv"]["events"]) == (1_434, 8_577)
     # a second start finds processes and loads nothing, so the deleted one stays deleted
     with TestClient(app=create_app(settings)) as client:
         assert len(client.get("/api/processes").json()) == len(SAMPLES) - 1
@@ -120,6 +129,11 @@ def test_handoff_serve_starts_with_the_sample_catalogue(tmp_path: Path) -> None:
             time.sleep(0.2)
         processes = httpx.get(f"{base}/api/processes").json()
         assert sorted(p["slug"] for p in processes) == [p.stem for p in SAMPLES]
+        logs = httpx.get(f"{base}/api/event-logs").json()
+        assert sorted(log["source_filename"] for log in logs) == [
+            "road-repair-requests.csv",
+            "wabo-receipt.csv",
+        ]
         assert httpx.get(f"{base}/schema/openapi.json").status_code == 200
         page = httpx.get(f"{base}/")
         assert page.status_code == 200 and "<title>Handoff</title>" in page.text

@@ -84,6 +84,7 @@ def _save_upload(state: State, form: UploadForm) -> tuple[Path, str]:
     filename = Path(form.file.filename or "").name
     if not filename:
         raise InvalidEventLog("The upload has no file name; send the log in the form field 'file'.")
+    settings.work_dir.mkdir(parents=True, exist_ok=True)
     target = settings.work_dir / f"upload-{uuid.uuid4().hex}"
     copy_upload(form.file.file, target, settings.max_upload_bytes, filename)  # type: ignore[arg-type]
     return target, filename

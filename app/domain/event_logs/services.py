@@ -87,6 +87,8 @@ def import_file(
     if existing is not None:
         return existing, False
     salt = _salt(session) if options.pseudonymise else None
+    if workdir is not None:
+        workdir.mkdir(parents=True, exist_ok=True)
 
     def reading(share: float, phase: str) -> None:
         if progress:
