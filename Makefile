@@ -25,12 +25,13 @@ endef
 RUN_DEBS  := "command -v dot:graphviz"
 TEST_DEBS := $(RUN_DEBS) "test -x $(PG_BIN)/initdb:postgresql-15"
 
-.PHONY: help run test lint system-run system-test clean
+.PHONY: help run test lint bench system-run system-test clean
 
 help:
 	@echo "make run    set up and serve http://$(HOST):$(PORT) with the sample catalogue"
 	@echo "make test   set up (Graphviz, PostgreSQL) and run lint and the whole test suite"
 	@echo "make lint   ruff, ruff format --check, mypy"
+	@echo "make bench  import benchmark against plain pm4py (writes benchmarks/RESULTS.md)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -53,12 +54,15 @@ run: system-run $(VENV)/.run-deps
 	$(BIN)/handoff serve --host $(HOST) --port $(PORT)
 
 lint: $(VENV)/.test-deps
-	$(BIN)/ruff check app tests
-	$(BIN)/ruff format --check app tests
+	$(BIN)/ruff check app tests benchmarks event_logs
+	$(BIN)/ruff format --check app tests benchmarks event_logs
 	$(BIN)/mypy
 
 test: system-test $(VENV)/.test-deps lint
 	HANDOFF_REQUIRE_POSTGRES=1 PG_BIN=$(PG_BIN) $(BIN)/pytest
+
+bench: system-test $(VENV)/.test-deps
+	$(BIN)/python benchmarks/import.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Benchmarks: measured figures, not tests (see README.md)."""
