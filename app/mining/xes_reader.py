@@ -17,6 +17,8 @@ from app.mining.raw import RawTable
 
 __all__ = ["XES_KEYS", "read_xes"]
 
+CHUNK_ROWS = 50_000
+
 ATTRIBUTE_TAGS = {"string", "date", "int", "float", "boolean", "id"}
 XES_KEYS = {
     "case": "case:concept:name",
@@ -45,25 +47,48 @@ def _attributes(element: Element, prefix: str = "") -> dict[str, str]:
 
 
 class _Columns:
-    """Column lists filled event by event, padding the keys an event lacks."""
+    """Column lists filled event by event, turned into polars chunks every ``CHUNK_ROWS``.
+
+    Keeping values as Python strings costs about ten times their Arrow size, so the lists
+    are flushed to a DataFrame chunk regularly; a 500 MB XES never holds more than one
+    chunk as Python objects.
+    """
 
     def __init__(self, max_columns: int, name: str) -> None:
         self.columns: dict[str, list[str | None]] = {}
+        self.known: set[str] = set()
         self.rows = 0
+        self.total = 0
+        self.chunks: list[pl.DataFrame] = []
         self.max_columns = max_columns
         self.name = name
 
     def add(self, row: dict[str, Any]) -> None:
         for key in [k for k in row if k not in self.columns]:
-            if len(self.columns) >= self.max_columns:
+            if key not in self.known and len(self.known) >= self.max_columns:
                 raise InvalidEventLog(
                     f"{self.name}: events carry more than {self.max_columns:,} different "
                     "attributes, more than an event log may have."
                 )
+            self.known.add(key)
             self.columns[key] = [None] * self.rows
         for key, values in self.columns.items():
             values.append(row.get(key))
         self.rows += 1
+        self.total += 1
+        if self.rows >= CHUNK_ROWS:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.rows:
+            self.chunks.append(
+                pl.DataFrame({k: pl.Series(k, v, dtype=pl.String) for k, v in self.columns.items()})
+            )
+        self.columns, self.rows = {}, 0
+
+    def frame(self) -> pl.DataFrame:
+        self.flush()
+        return pl.concat(self.chunks, how="diagonal") if len(self.chunks) > 1 else self.chunks[0]
 
 
 def read_xes(
@@ -117,10 +142,8 @@ def read_xes(
             ) from None
     if not saw_log:
         raise InvalidEventLog(f"{name}: the XML file is not an XES event log (no <log> element).")
-    if columns.rows == 0:
+    if columns.total == 0:
         raise InvalidEventLog(f"{name}: the XES log holds no event inside a trace.")
-    frame = pl.DataFrame(
-        {key: pl.Series(key, values, dtype=pl.String) for key, values in columns.columns.items()}
-    )
+    frame = columns.frame()
     lines = pl.int_range(1, frame.height + 1, dtype=pl.Int64, eager=True).alias("line")
     return RawTable(frame=frame, lines=lines, unit="event", defaults=dict(XES_KEYS))

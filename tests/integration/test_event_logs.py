@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import time
 from pathlib import Path
 from typing import Any
@@ -299,3 +300,17 @@ def test_unfinished_jobs_are_failed_at_start_up(settings: Settings, engine: Engi
     with TestClient(app=create_app(settings)) as client:
         job: dict[str, Any] = client.get("/api/import-jobs/abc").json()
     assert job["state"] == "failed" and "interrupted by a restart" in job["error"]
+
+
+def test_a_gzip_bomb_upload_is_413_and_leaves_nothing(
+    client: Client, engine: Engine, tmp_path: Path
+) -> None:
+    bomb = tmp_path / "bomb.csv.gz"
+    with gzip.open(bomb, "wb", compresslevel=9) as out:
+        out.write(b"Case ID,Activity,Timestamp\n")
+        for _ in range(100):
+            out.write(b"0" * (1024 * 1024))
+    response = client.post("/api/event-logs", files={"file": ("bomb.csv.gz", bomb.read_bytes())})
+    body = assert_problem(response, 413, "likely decompression bomb")
+    assert body["detail"].startswith("bomb.csv.gz: the file expands more than 200 times")
+    assert stored(engine) == (0, 0, 0)
