@@ -6,7 +6,7 @@ The API turns them into RFC 9457 problem documents, the CLI into exit status 2.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 __all__ = [
     "Conflict",
@@ -17,6 +17,7 @@ __all__ = [
     "PayloadTooLarge",
     "Problem",
     "RenderError",
+    "require",
 ]
 
 
@@ -47,6 +48,9 @@ class Problem:
         if self.line is not None:
             out["line"] = self.line
         return out
+
+
+T = TypeVar("T")
 
 
 class DomainError(Exception):
@@ -101,3 +105,14 @@ class RenderError(DomainError):
 
     status_code = 500
     title = "Rendering failed"
+
+
+def require(found: T | None, message: str) -> T:
+    """The thing looked up, or NotFound with ``message`` when it is missing.
+
+    >>> require(3, "no three")
+    3
+    """
+    if found is None:
+        raise NotFound(message)
+    return found

@@ -238,6 +238,13 @@ def test_mapping_fields_of_an_upload(client: Client) -> None:
     )
     assert response.status_code == 201, response.text
     assert response.json()["first_event"] == "2024-04-03T07:00:00Z"
+    hashed = client.post(
+        "/api/event-logs",
+        files={"file": ("tickets.csv", (DATA / "logs" / "tickets.csv").read_bytes())},
+        data={"pseudonymise": "resource, Channel"},
+    )
+    assert hashed.status_code == 201, hashed.text
+    assert hashed.json()["options"]["pseudonymise"] == ["resource", "Channel"]
 
 
 def test_a_large_upload_becomes_a_job_with_progress(settings: Settings, engine: Engine) -> None:

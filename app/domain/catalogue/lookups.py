@@ -8,7 +8,7 @@ import unicodedata
 from sqlmodel import Session, col, func, or_, select
 
 from app.db.models import Department, Owner
-from app.lib.errors import NotFound
+from app.lib.errors import require
 
 __all__ = [
     "department_by_key",
@@ -42,9 +42,7 @@ def department_by_key(session: Session, key: str) -> Department:
             or_(col(Department.slug) == key, func.lower(Department.name) == key.lower())
         )
     ).first()
-    if found is None:
-        raise NotFound(f"There is no department '{key}'.")
-    return found
+    return require(found, f"There is no department '{key}'.")
 
 
 def ensure_department(session: Session, name: str) -> Department:
@@ -72,9 +70,7 @@ def owner_by_name(session: Session, name: str) -> Owner:
         NotFound: no owner has that name.
     """
     found = session.exec(select(Owner).where(Owner.name == name)).first()
-    if found is None:
-        raise NotFound(f"There is no owner '{name}'.")
-    return found
+    return require(found, f"There is no owner '{name}'.")
 
 
 def ensure_owner(session: Session, name: str, department_id: int | None = None) -> Owner:

@@ -22,7 +22,7 @@ from app.domain.catalogue.schemas import (
 )
 from app.domain.processes.services import list_handoffs, list_processes
 from app.domain.processes.tree import load_trees
-from app.lib.errors import Conflict, NotFound
+from app.lib.errors import Conflict, require
 
 __all__ = [
     "catalogue_overview",
@@ -164,10 +164,7 @@ def get_owner(session: Session, owner_id: int) -> Owner:
     Raises:
         NotFound: no owner has that id.
     """
-    owner = session.get(Owner, owner_id)
-    if owner is None:
-        raise NotFound(f"There is no owner {owner_id}.")
-    return owner
+    return require(session.get(Owner, owner_id), f"There is no owner {owner_id}.")
 
 
 def create_owner(session: Session, name: str, department: str | None, email: str | None) -> Owner:

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from litestar import Controller, Response, delete, get, post
 from litestar.datastructures import State, UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
+from pydantic import ConfigDict, field_validator
 
 from app.db.engine import commit
 from app.domain.deps import DbSession
@@ -29,54 +29,21 @@ from app.mining.sources import copy_upload
 __all__ = ["EventLogController", "ImportJobController", "UploadForm"]
 
 
-@dataclass
-class UploadForm:
-    """A multipart upload: the log file and how to read it (fields as in the CLI flags)."""
+class UploadForm(ImportRequest):
+    """A multipart upload: the log in ``file`` and, optionally, how to read it."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
 
     file: UploadFile
-    name: str | None = None
-    case: str | None = None
-    activity: str | None = None
-    timestamp: str | None = None
-    department: str | None = None
-    resource: str | None = None
-    start_timestamp: str | None = None
-    lifecycle_column: str | None = None
-    timezone: str | None = None
-    dayfirst: bool | None = None
-    encoding: str | None = None
-    delimiter: str | None = None
-    on_error: Literal["reject", "skip"] = "reject"
-    pseudonymise: str | None = None
-    """Comma-separated column names or roles."""
-    lifecycle: Literal["pair", "keep"] = "pair"
 
-    def request(self) -> ImportRequest:
-        """The mapping and policies of the upload (empty text fields mean "not given")."""
-        text = {key: getattr(self, key) or None for key in _TEXT_FIELDS}
-        names = [part.strip() for part in (self.pseudonymise or "").split(",") if part.strip()]
-        return ImportRequest(
-            **text,
-            dayfirst=self.dayfirst,
-            on_error=self.on_error,
-            lifecycle=self.lifecycle,
-            pseudonymise=names,
-        )
-
-
-_TEXT_FIELDS = (
-    "name",
-    "case",
-    "activity",
-    "timestamp",
-    "department",
-    "resource",
-    "start_timestamp",
-    "lifecycle_column",
-    "timezone",
-    "encoding",
-    "delimiter",
-)
+    @field_validator("pseudonymise", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        """A form field ``pseudonymise=resource, Caller`` names two columns."""
+        values = [value] if isinstance(value, str) else value
+        if not isinstance(values, list):
+            return value
+        return [part.strip() for item in values for part in str(item).split(",") if part.strip()]
 
 
 def _save_upload(state: State, form: UploadForm) -> tuple[Path, str]:
@@ -105,7 +72,7 @@ class EventLogController(Controller):
     ) -> Response[Any]:
         """Import an uploaded log: 201 with the log (200 if already imported), or 202 with a job."""
         upload, filename = _save_upload(state, data)
-        request = data.request()
+        request = ImportRequest.model_validate(data.model_dump(exclude={"file"}))
         if upload.stat().st_size > state.settings.sync_import_bytes:
             job = state.import_runner.submit(session, upload, filename, request)
             body = job_public(job).model_dump(mode="json")

@@ -16,7 +16,7 @@ from app.db.engine import commit, session_scope
 from app.db.models import ImportJob
 from app.domain.event_logs.schemas import ImportJobPublic, ImportRequest
 from app.domain.event_logs.services import import_file, options_from_request
-from app.lib.errors import DomainError, NotFound
+from app.lib.errors import DomainError, require
 from app.mining.options import ImportLimits
 
 __all__ = ["ImportRunner", "fail_interrupted_jobs", "get_job", "job_public"]
@@ -51,10 +51,7 @@ def get_job(session: Session, job_id: str) -> ImportJob:
     Raises:
         NotFound: no job has that id.
     """
-    job = session.get(ImportJob, job_id)
-    if job is None:
-        raise NotFound(f"There is no import job '{job_id}'.")
-    return job
+    return require(session.get(ImportJob, job_id), f"There is no import job '{job_id}'.")
 
 
 def fail_interrupted_jobs(engine: Engine) -> int:

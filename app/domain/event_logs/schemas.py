@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 __all__ = ["EventLogPublic", "EventLogSummary", "ImportJobPublic", "ImportRequest"]
 
@@ -26,8 +26,29 @@ class ImportRequest(BaseModel):
     encoding: str | None = None
     delimiter: str | None = Field(default=None, max_length=1)
     on_error: Literal["reject", "skip"] = "reject"
-    pseudonymise: list[str] = Field(default_factory=list)
+    pseudonymise: list[str] = Field(
+        default_factory=list,
+        description="Columns or roles to hash (a multipart form sends them comma-separated).",
+    )
     lifecycle: Literal["pair", "keep"] = "pair"
+
+    @field_validator(
+        "name",
+        "case",
+        "activity",
+        "timestamp",
+        "department",
+        "resource",
+        "start_timestamp",
+        "lifecycle_column",
+        "timezone",
+        "encoding",
+        "delimiter",
+        mode="before",
+    )
+    @classmethod
+    def _blank_is_none(cls, value: object) -> object:
+        return None if value == "" else value
 
 
 class EventLogSummary(BaseModel):

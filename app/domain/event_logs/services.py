@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 
 from app.db.models import Event, EventLog, InstanceSecret
 from app.domain.event_logs.schemas import EventLogPublic, EventLogSummary, ImportRequest
-from app.lib.errors import NotFound
+from app.lib.errors import require
 from app.mining.eventlog import (
     STORED_COLUMNS,
     NormalisedLog,
@@ -210,10 +210,7 @@ def get_log(session: Session, log_id: int) -> EventLog:
     Raises:
         NotFound: no log has that id.
     """
-    row = session.get(EventLog, log_id)
-    if row is None:
-        raise NotFound(f"There is no event log {log_id}.")
-    return row
+    return require(session.get(EventLog, log_id), f"There is no event log {log_id}.")
 
 
 def delete_log(session: Session, log_id: int) -> None:

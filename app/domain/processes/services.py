@@ -34,7 +34,7 @@ from app.domain.processes.schemas import (
 )
 from app.domain.processes.tree import ProcessTree, load_trees
 from app.domain.processes.yaml_format import dump_process_yaml, pydantic_problems, raise_if_invalid
-from app.lib.errors import Conflict, InvalidProcess, NotFound
+from app.lib.errors import Conflict, InvalidProcess, NotFound, require
 
 __all__ = [
     "ImportOutcome",
@@ -71,9 +71,7 @@ def get_process(session: Session, slug: str) -> Process:
         NotFound: no process has that slug.
     """
     found = session.exec(select(Process).where(Process.slug == slug)).first()
-    if found is None:
-        raise NotFound(f"There is no process '{slug}'.")
-    return found
+    return require(found, f"There is no process '{slug}'.")
 
 
 def get_tree(session: Session, slug: str) -> ProcessTree:

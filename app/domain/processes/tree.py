@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -137,27 +138,27 @@ class ProcessTree:
             handoff=a.department_id != b.department_id,
         )
 
+    def _head(self) -> dict[str, Any]:
+        """The process's own fields, shared by its summary and its full view."""
+        return {
+            "slug": self.process.slug,
+            "name": self.process.name,
+            "customer": self.process.customer,
+            "owner": self.owner_name(self.process.owner_id),
+            "standard_hours": self.process.standard_hours,
+            "departments": self.department_names(),
+        }
+
     def public(self) -> ProcessPublic:
         """The whole process as the API shows it."""
         return ProcessPublic(
-            slug=self.process.slug,
-            name=self.process.name,
-            customer=self.process.customer,
-            owner=self.owner_name(self.process.owner_id),
-            standard_hours=self.process.standard_hours,
-            departments=self.department_names(),
-            versions=[self.version_public(v) for v in self.versions],
+            **self._head(), versions=[self.version_public(v) for v in self.versions]
         )
 
     def summary(self) -> ProcessSummary:
         """The process in lists."""
         return ProcessSummary(
-            slug=self.process.slug,
-            name=self.process.name,
-            customer=self.process.customer,
-            owner=self.owner_name(self.process.owner_id),
-            standard_hours=self.process.standard_hours,
-            departments=self.department_names(),
+            **self._head(),
             versions=[
                 VersionSummary(
                     label=v.label,
