@@ -125,6 +125,6 @@ class ImportJobController(Controller):
     tags = ["event logs"]
 
     @get("/{job_id:str}", sync_to_thread=True)
-    def get_job(self, session: DbSession, job_id: FromPath[str]) -> ImportJobPublic:
+    def get_job(self, session: DbSession, state: State, job_id: FromPath[str]) -> ImportJobPublic:
         """A job's state, percent done, phase and outcome (the log id, or the error)."""
-        return job_public(get_job(session, job_id))
+        return job_public(get_job(session, job_id), state.import_runner.live.get(job_id))

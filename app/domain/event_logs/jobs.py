@@ -25,16 +25,17 @@ log = logging.getLogger("app")
 PROGRESS_EVERY_S = 0.25
 
 
-def job_public(job: ImportJob) -> ImportJobPublic:
-    """A job as the API shows it."""
+def job_public(job: ImportJob, live: tuple[float, str] | None = None) -> ImportJobPublic:
+    """A job as the API shows it, with live progress from the runner when it has some."""
+    share, phase = live if live is not None and job.state == "running" else (job.share, job.phase)
     return ImportJobPublic(
         id=job.id,
         state=job.state,
         name=job.name,
         source_filename=job.source_filename,
         bytes_total=job.bytes_total,
-        percent=round(job.share * 100, 1),
-        phase=job.phase,
+        percent=round(share * 100, 1),
+        phase=phase,
         rows_read=job.rows_read,
         log_id=job.log_id,
         created=job.created,
@@ -72,13 +73,20 @@ def fail_interrupted_jobs(engine: Engine) -> int:
 
 
 class ImportRunner:
-    """Runs uploads through the importer one at a time, off the request threads."""
+    """Runs uploads through the importer one at a time, off the request threads.
+
+    Progress is kept in memory (``live``) and served from there. It is also written to
+    the job's row, except on SQLite: there the import's own transaction holds the one
+    write lock, so a progress write from the same thread would wait on itself.
+    """
 
     def __init__(self, engine: Engine, limits: ImportLimits, workdir: Path) -> None:
         self.engine = engine
         self.limits = limits
         self.workdir = workdir
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="handoff-import")
+        self.live: dict[str, tuple[float, str]] = {}
+        self.store_progress = engine.dialect.name != "sqlite"
 
     def submit(
         self, session: Session, upload: Path, filename: str, request: ImportRequest
@@ -113,8 +121,9 @@ class ImportRunner:
 
         def progress(share: float, phase: str) -> None:
             nonlocal last
+            self.live[job_id] = (share, phase)
             now = time.monotonic()
-            if now - last >= PROGRESS_EVERY_S:
+            if self.store_progress and now - last >= PROGRESS_EVERY_S:
                 last = now
                 self._update(job_id, share=share, phase=phase)
 
@@ -148,6 +157,7 @@ class ImportRunner:
                 error="The import failed unexpectedly; the error has been logged.",
             )
         finally:
+            self.live.pop(job_id, None)
             upload.unlink(missing_ok=True)
 
     def shutdown(self) -> None:
