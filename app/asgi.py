@@ -18,6 +18,7 @@ from app import __version__
 from app.config import Settings
 from app.db.engine import commit, open_database, session_scope
 from app.db.models import EventLog, Process
+from app.domain.analyses.controllers import AnalysisController
 from app.domain.catalogue.controllers import (
     DepartmentController,
     OwnerController,
@@ -131,6 +132,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         HandoffController,
         EventLogController,
         ImportJobController,
+        AnalysisController,
         DepartmentController,
         OwnerController,
         WhoDoesWhatController,

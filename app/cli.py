@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.config import Settings
 from app.lib.errors import DomainError
+
+if TYPE_CHECKING:
+    from app.mining.options import ImportOptions
 
 __all__ = ["main"]
 
@@ -81,16 +86,16 @@ class _ProgressBar:
             sys.stderr.flush()
 
 
-def _import_log(args: argparse.Namespace, settings: Settings) -> int:
-    from app.db.engine import commit, open_database, session_scope
+def _reading_options(args: argparse.Namespace, settings: Settings) -> ImportOptions:
+    """Import options from the flags that import-log and analyze share."""
     from app.domain.event_logs.schemas import ImportRequest
-    from app.domain.event_logs.services import import_file, options_from_request
+    from app.domain.event_logs.services import options_from_request
     from app.mining.options import ImportLimits
 
     if not args.log.is_file():
         raise DomainError(f"{args.log}: no such file.")
     request = ImportRequest(
-        name=args.name,
+        name=getattr(args, "name", None),
         case=args.case,
         activity=args.activity,
         timestamp=args.timestamp,
@@ -103,12 +108,19 @@ def _import_log(args: argparse.Namespace, settings: Settings) -> int:
         encoding=args.encoding,
         delimiter=args.delimiter,
         on_error=args.on_error,
-        pseudonymise=args.pseudonymise or [],
+        pseudonymise=getattr(args, "pseudonymise", None) or [],
         lifecycle="keep" if args.keep_lifecycle else "pair",
     )
-    options = options_from_request(
+    return options_from_request(
         request, ImportLimits(max_decompressed_bytes=settings.max_decompressed_bytes)
     )
+
+
+def _import_log(args: argparse.Namespace, settings: Settings) -> int:
+    from app.db.engine import commit, open_database, session_scope
+    from app.domain.event_logs.services import import_file
+
+    options = _reading_options(args, settings)
     engine = open_database(settings)
     bar = _ProgressBar()
     try:
@@ -137,7 +149,45 @@ def _import_log(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _add_mapping(parser: argparse.ArgumentParser) -> None:
+def _analyze(args: argparse.Namespace, settings: Settings) -> int:
+    from app.domain.analyses.summary import summary_lines
+    from app.domain.processes.graph import version_graph
+    from app.domain.processes.yaml_format import load_process_file
+    from app.lib.times import instant
+    from app.mining.analysis import Filters, analysis_document
+    from app.mining.eventlog import read_event_log
+
+    if (args.process is None) != (args.version is None):
+        raise DomainError("--process and --version go together: name the file and the version.")
+    graph = None
+    if args.process is not None:
+        process = load_process_file(args.process, settings.max_process_file_bytes)
+        graph = version_graph(process, args.version)
+    options = _reading_options(args, settings)
+    bar = _ProgressBar()
+    try:
+        log = read_event_log(
+            args.log, str(args.log), options, workdir=settings.work_dir, progress=bar
+        )
+    finally:
+        bar.close()
+    filters = Filters(
+        start_us=instant(args.date_from, "--from"),
+        end_us=instant(args.date_to, "--to"),
+        departments=tuple(args.only_department or ()),
+        activities=tuple(args.only_activity or ()),
+    )
+    document = analysis_document(log.events, log.stats, filters=filters, process=graph)
+    if args.json:
+        print(json.dumps(document, indent=2, ensure_ascii=False))
+    else:
+        print("\n".join(summary_lines(document)))
+    return 0
+
+
+def _add_reading(parser: argparse.ArgumentParser) -> None:
+    """The LOG argument and every flag that says how to read it."""
+    parser.add_argument("log", type=Path, metavar="LOG")
     group = parser.add_argument_group("mapping (recognised from the headers when not given)")
     for flag, text in [
         ("--case", "column of the case (ticket) id"),
@@ -149,6 +199,36 @@ def _add_mapping(parser: argparse.ArgumentParser) -> None:
         ("--lifecycle-column", "column of lifecycle transitions (start, complete)"),
     ]:
         group.add_argument(flag, metavar="COL", help=text)
+    reading = parser.add_argument_group("reading")
+    reading.add_argument("--timezone", metavar="TZ", help="IANA zone of times without offset")
+    order = reading.add_mutually_exclusive_group()
+    order.add_argument(
+        "--dayfirst",
+        dest="dayfirst",
+        action="store_const",
+        const=True,
+        help="dates like 03/04/2024 are 3 April",
+    )
+    order.add_argument(
+        "--monthfirst",
+        dest="dayfirst",
+        action="store_const",
+        const=False,
+        help="dates like 03/04/2024 are 4 March",
+    )
+    reading.add_argument("--encoding", help="text encoding of a CSV (detected by default)")
+    reading.add_argument("--delimiter", help="CSV delimiter (detected by default)")
+    reading.add_argument(
+        "--on-error",
+        choices=["reject", "skip"],
+        default="reject",
+        help="rows that cannot be read: refuse the file (default) or skip them",
+    )
+    reading.add_argument(
+        "--keep-lifecycle",
+        action="store_true",
+        help="keep lifecycle start events instead of merging them as start times",
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -179,45 +259,35 @@ def _parser() -> argparse.ArgumentParser:
     log = commands.add_parser(
         "import-log", help="store an event log (CSV, XES, Parquet; .gz or .zip) in the database"
     )
-    log.add_argument("log", type=Path, metavar="LOG")
-    _add_mapping(log)
+    _add_reading(log)
     log.add_argument("--name", help="name of the log (default: the file name)")
-    log.add_argument("--timezone", metavar="TZ", help="IANA zone of times without offset")
-    order = log.add_mutually_exclusive_group()
-    order.add_argument(
-        "--dayfirst",
-        dest="dayfirst",
-        action="store_const",
-        const=True,
-        help="dates like 03/04/2024 are 3 April",
-    )
-    order.add_argument(
-        "--monthfirst",
-        dest="dayfirst",
-        action="store_const",
-        const=False,
-        help="dates like 03/04/2024 are 4 March",
-    )
-    log.add_argument("--encoding", help="text encoding of a CSV (detected by default)")
-    log.add_argument("--delimiter", help="CSV delimiter (detected by default)")
-    log.add_argument(
-        "--on-error",
-        choices=["reject", "skip"],
-        default="reject",
-        help="rows that cannot be read: refuse the file (default) or skip them",
-    )
     log.add_argument(
         "--pseudonymise",
         nargs="+",
         metavar="COL",
         help="replace these columns (or roles: case, resource) by salted hashes",
     )
-    log.add_argument(
-        "--keep-lifecycle",
-        action="store_true",
-        help="keep lifecycle start events instead of merging them as start times",
-    )
     log.set_defaults(run=_import_log)
+
+    analyze = commands.add_parser(
+        "analyze", help="analyse an event log file without touching the database"
+    )
+    _add_reading(analyze)
+    analyze.add_argument("--process", type=Path, metavar="FILE", help="a process YAML file")
+    analyze.add_argument("--version", metavar="LABEL", help="the version to check against")
+    analyze.add_argument("--json", action="store_true", help="print the analysis document")
+    scope = analyze.add_argument_group("filters (whole cases are kept or dropped)")
+    scope.add_argument(
+        "--from", dest="date_from", metavar="DATE", help="cases starting then or later"
+    )
+    scope.add_argument("--to", dest="date_to", metavar="DATE", help="cases starting before then")
+    scope.add_argument(
+        "--only-department", action="append", metavar="NAME", help="cases touching it (repeatable)"
+    )
+    scope.add_argument(
+        "--only-activity", action="append", metavar="NAME", help="cases with it (repeatable)"
+    )
+    analyze.set_defaults(run=_analyze)
     return parser
 
 

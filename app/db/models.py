@@ -22,6 +22,7 @@ from sqlalchemy import (
 from sqlmodel import Field, SQLModel
 
 __all__ = [
+    "AnalysisResult",
     "Department",
     "Event",
     "EventLog",
@@ -233,3 +234,17 @@ class InstanceSecret(SQLModel, table=True):
 
     key: str = Field(primary_key=True, max_length=50)
     value: str = Field(max_length=200)
+
+
+class AnalysisResult(SQLModel, table=True):
+    """A computed analysis document, kept per log and parameters (deleted with the log)."""
+
+    __tablename__ = "analysis_result"
+
+    log_id: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    key: str = Field(primary_key=True, max_length=64)
+    document: dict[str, Any] = _json()
+    seconds: float
+    created_at: datetime = Field(
+        default_factory=_now, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )

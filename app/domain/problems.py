@@ -9,6 +9,7 @@ from typing import Any
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.types import ExceptionHandlersMap
+from sqlalchemy.exc import DataError
 
 from app.lib.errors import DomainError
 
@@ -39,9 +40,9 @@ def _validation(
     items = error.extra if isinstance(error.extra, list) else []
     errors = [
         {
-            "message": str(item.get("message", "")),
+            "message": _plain(str(item.get("message", ""))),
             "key": str(item.get("key", "")),
-            "source": str(item.get("source", "")),
+            "source": str(getattr(item.get("source"), "value", item.get("source") or "")),
         }
         for item in items
         if isinstance(item, dict)
@@ -58,6 +59,13 @@ def _validation(
     return problem(400, "Invalid request", detail, request, errors=errors)
 
 
+def _plain(message: str) -> str:
+    """A validator's message without regular expressions in it."""
+    if "should match pattern" in message:
+        return "holds characters that are not allowed here"
+    return message
+
+
 def _http(request: Request[Any, Any, Any], error: HTTPException) -> Response[dict[str, Any]]:
     detail = str(error.detail)
     if error.status_code == 404 and detail == "Not Found":
@@ -65,6 +73,11 @@ def _http(request: Request[Any, Any, Any], error: HTTPException) -> Response[dic
     response = problem(error.status_code, _title(error.status_code), detail, request)
     response.headers.update(error.headers or {})
     return response
+
+
+def _unstorable(request: Request[Any, Any, Any], error: DataError) -> Response[dict[str, Any]]:
+    reason = str(error.orig).splitlines()[0] if error.orig else "a value is out of range"
+    return problem(400, "Invalid request", f"A value cannot be stored: {reason}.", request)
 
 
 def _internal(request: Request[Any, Any, Any], error: Exception) -> Response[dict[str, Any]]:
@@ -88,5 +101,6 @@ exception_handlers: ExceptionHandlersMap = {
     DomainError: _domain,
     ValidationException: _validation,
     HTTPException: _http,
+    DataError: _unstorable,
     Exception: _internal,
 }

@@ -13,6 +13,7 @@ __all__ = [
     "DomainError",
     "InvalidEventLog",
     "InvalidProcess",
+    "InvalidRequest",
     "NotFound",
     "PayloadTooLarge",
     "Problem",
@@ -77,6 +78,13 @@ class Conflict(DomainError):
 
     status_code = 409
     title = "Conflict"
+
+
+class InvalidRequest(DomainError):
+    """A request's parameters are not usable (a date that is not a date)."""
+
+    status_code = 400
+    title = "Invalid request"
 
 
 class InvalidProcess(DomainError):

@@ -40,13 +40,16 @@ def _sniff_delimiter(sample: str) -> str:
 
 def _unique(names: list[str]) -> list[str]:
     """Header names made unique ("Status", "Status (2)") and blank ones named by position."""
-    seen: dict[str, int] = {}
-    out = []
+    taken = {raw.strip() for raw in names}
+    out: list[str] = []
     for position, raw in enumerate(names, start=1):
         name = raw.strip() or f"column {position}"
-        count = seen.get(name, 0) + 1
-        seen[name] = count
-        out.append(name if count == 1 else f"{name} ({count})")
+        if name in out:
+            number = 2
+            while f"{name} ({number})" in taken or f"{name} ({number})" in out:
+                number += 1
+            name = f"{name} ({number})"
+        out.append(name)
     return out
 
 
@@ -84,7 +87,7 @@ def read_csv(
     blank = array("b")
     problems: list[RowProblem] = []
     with text.path.open(encoding="utf-8", newline="") as handle:
-        reader = csv.reader(handle, delimiter=delimiter, strict=False)
+        reader = csv.reader(handle, delimiter=delimiter, strict=True)
         try:
             header = next(r for r in reader if r)
             header_line = reader.line_num
@@ -137,7 +140,8 @@ def read_csv(
             f"{name}: the CSV is read as {frame.height:,} rows by one reader and "
             f"{len(starts):,} by another; check its quoting."
         )
-    frame.columns = _unique(header)
+    names = _unique(header)
+    frame.columns = names
     lines = pl.Series("line", starts, dtype=pl.Int64)
     keep = pl.Series("keep", blank, dtype=pl.Int8) == 0
     if problems:
@@ -150,4 +154,5 @@ def read_csv(
         delimiter=delimiter,
         blank_lines=int(sum(blank)),
         problems=problems,
+        headers={n: h.strip() for n, h in zip(names, header, strict=True) if n != h.strip()},
     )

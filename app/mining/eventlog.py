@@ -18,16 +18,27 @@ from app.mining.text import utf8_text
 from app.mining.xes_reader import read_xes
 
 __all__ = [
+    "ANALYSED_COLUMNS",
     "STORED_COLUMNS",
     "NormalisedLog",
     "Progress",
     "csv_batches",
+    "events_frame",
     "read_event_log",
     "row_batches",
 ]
 
 Progress = Callable[[float, str], None]
 """Called with the share of the reading done (0 to 1) and what is being done."""
+
+
+def _text_of(value: object) -> str | None:
+    """Text of a nested or unusual Parquet value (lists, structs, durations, bytes)."""
+    if value is None:
+        return None
+    if isinstance(value, bytes):
+        return value.hex()
+    return str(value)
 
 
 def _read_parquet(path: Path, name: str) -> RawTable:
@@ -46,6 +57,10 @@ def _read_parquet(path: Path, name: str) -> RawTable:
                 expr = expr.dt.strftime("%Y-%m-%dT%H:%M:%S%.f")
         elif dtype == pl.Date:
             expr = expr.dt.strftime("%Y-%m-%d")
+        elif isinstance(
+            dtype, pl.List | pl.Array | pl.Struct | pl.Duration | pl.Object | pl.Binary
+        ):
+            expr = expr.map_elements(_text_of, return_dtype=pl.String)
         as_text.append(expr.cast(pl.String).alias(column))
     frame = frame.select(as_text)
     if frame.height == 0:
@@ -80,6 +95,8 @@ def read_event_log(
     """
     options = options or ImportOptions()
     limits = options.limits
+    if workdir is not None:
+        workdir.mkdir(parents=True, exist_ok=True)
     size = max(path.stat().st_size, 1)
 
     def report(share: float, what: str) -> None:
@@ -142,3 +159,20 @@ def csv_batches(log: NormalisedLog, log_id: int, size: int = 200_000) -> Iterato
     """
     for chunk in _stored(log, log_id).iter_slices(size):
         yield chunk.write_csv(include_header=False, null_value="").encode("utf-8")
+
+
+ANALYSED_COLUMNS = ("case_id", "activity", "department", "timestamp_us", "line")
+"""The event columns the analyses read, in the order ``events_frame`` expects them."""
+
+
+def events_frame(batches: Iterator[list[tuple[Any, ...]]]) -> pl.DataFrame:
+    """Stored events (rows in ``ANALYSED_COLUMNS`` order, in batches) as a frame."""
+    schema = {
+        "case_id": pl.String,
+        "activity": pl.String,
+        "department": pl.String,
+        "timestamp_us": pl.Int64,
+        "line": pl.Int64,
+    }
+    chunks = [pl.DataFrame(batch, schema=schema, orient="row") for batch in batches if batch]
+    return pl.concat(chunks) if chunks else pl.DataFrame(schema=schema)

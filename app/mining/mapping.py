@@ -84,6 +84,7 @@ def resolve_mapping(
     name: str,
     explicit: dict[str, str | None],
     defaults: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
 ) -> Mapping:
     """Choose the column of every role.
 
@@ -92,6 +93,8 @@ def resolve_mapping(
         name: the file name for messages.
         explicit: role to column as the user named them (None: recognise).
         defaults: role to column fixed by the format (XES keys), used when present.
+        headers: the header as written of columns renamed to be unique, so that two
+            columns both headed "Activity" are both candidates.
 
     Raises:
         InvalidEventLog: a named column does not exist, a required role has no column, or
@@ -100,7 +103,8 @@ def resolve_mapping(
     columns = frame.columns
     by_normal: dict[str, list[str]] = {}
     for column in columns:
-        by_normal.setdefault(normalise_header(column), []).append(column)
+        written = (headers or {}).get(column, column)
+        by_normal.setdefault(normalise_header(written), []).append(column)
     chosen: dict[str, str | None] = {}
     for role in ROLES:
         wanted = explicit.get(role)

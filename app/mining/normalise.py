@@ -111,7 +111,8 @@ def normalise(
         "start_timestamp": options.start_timestamp,
         "lifecycle": options.lifecycle_column,
     }
-    mapping = resolve_mapping(raw.frame, name, explicit, raw.defaults)
+    mapping = resolve_mapping(raw.frame, name, explicit, raw.defaults, raw.headers)
+    _refuse_nul(raw.frame, name)
     rows_read = raw.frame.height + len(raw.problems)
 
     keep = raw.frame.select(pl.struct(pl.all()).is_first_distinct()).to_series()
@@ -243,6 +244,17 @@ def normalise(
     if events.height == 0:
         raise InvalidEventLog(f"{name}: no event is left once the rows with problems are skipped.")
     return NormalisedLog(events, mapping, stats, quality, [p for _, p in problems])
+
+
+def _refuse_nul(frame: pl.DataFrame, name: str) -> None:
+    """NUL characters cannot be stored (PostgreSQL text refuses them) and mean a broken file."""
+    found = frame.select(pl.all().str.contains("\x00", literal=True).any())
+    for column, has in zip(found.columns, found.row(0), strict=True):
+        if has:
+            raise InvalidEventLog(
+                f"{name}: a value in column '{column}' holds a NUL character, which a text "
+                "export never has."
+            )
 
 
 def _reject(

@@ -34,3 +34,5 @@ class RawTable:
     """Rows left out while reading (wrong number of fields)."""
     defaults: dict[str, str] = field(default_factory=dict)
     """Column names of the roles this format fixes (XES keys)."""
+    headers: dict[str, str] = field(default_factory=dict)
+    """Header as written, for columns renamed to be unique ("Activity (2)" -> "Activity")."""

@@ -82,11 +82,11 @@ def _copy_limited(
     return written
 
 
-def _detect_format(path: Path, name: str) -> Format:
+def _detect_format(path: Path, name: str, shown: str | None = None) -> Format:
     with path.open("rb") as handle:
         head = handle.read(4096)
     if not head:
-        raise InvalidEventLog(f"{name}: the file is empty.")
+        raise InvalidEventLog(f"{shown or name}: the file is empty.")
     if head.startswith(b"PAR1"):
         return "parquet"
     text = head
@@ -153,7 +153,7 @@ def open_source(
                     raise InvalidEventLog(f"{name}: not a readable gzip file ({error}).") from None
             else:
                 size, inner_name = _unzip(path, name, target, compressed, limits, progress)
-        yield Source(name, plain, _detect_format(plain, inner_name), wrapper, size)
+        yield Source(name, plain, _detect_format(plain, inner_name, name), wrapper, size)
 
 
 def _unzip(
@@ -201,12 +201,16 @@ def copy_upload(source: BinaryIO, target: Path, max_bytes: int, name: str) -> in
         PayloadTooLarge: the upload is larger than allowed.
     """
     written = 0
-    with target.open("wb") as out:
-        while chunk := source.read(CHUNK):
-            written += len(chunk)
-            if written > max_bytes:
-                raise PayloadTooLarge(
-                    f"{name}: the upload is larger than the {max_bytes:,} bytes allowed."
-                )
-            out.write(chunk)
+    try:
+        with target.open("wb") as out:
+            while chunk := source.read(CHUNK):
+                written += len(chunk)
+                if written > max_bytes:
+                    raise PayloadTooLarge(
+                        f"{name}: the upload is larger than the {max_bytes:,} bytes allowed."
+                    )
+                out.write(chunk)
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
     return written

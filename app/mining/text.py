@@ -90,6 +90,8 @@ def _scan(path: Path, encoding: str, name: str, limits: ImportLimits, out: Binar
                 good = data[: error.start].decode(encoding, errors="replace")
                 at_line, at_column = _position(line, tail, good)
                 raise _Invalid(at_line, at_column, data[error.start : error.start + 1]) from None
+            except UnicodeError:
+                raise _Invalid(line, tail + 1, chunk[:1]) from None
             if "\x00" in text:
                 at_line, at_column = _position(line, tail, text[: text.index("\x00")])
                 raise InvalidEventLog(
@@ -156,9 +158,14 @@ def utf8_text(
         head = handle.read(CHUNK)
     if encoding:
         try:
-            chosen = codecs.lookup(encoding).name
+            info = codecs.lookup(encoding)
         except LookupError:
-            raise InvalidEventLog(f"'{encoding}' is not a known text encoding.") from None
+            info = None
+        if info is None or not getattr(info, "_is_text_encoding", True):
+            raise InvalidEventLog(f"'{encoding}' is not a known text encoding.")
+        chosen = info.name
+        if chosen == "utf-8" and head.startswith(codecs.BOM_UTF8):
+            chosen = "utf-8-sig"
     else:
         chosen = _sniff(head) or "utf-8"
     candidates = [chosen] if encoding or chosen != "utf-8" else ["utf-8", "cp1252"]
@@ -184,13 +191,13 @@ def utf8_text(
             yield TextFile(target, candidate, lines)
             return
     assert first_error is not None
-    hint = (
-        "name its encoding with --encoding"
-        if not encoding
-        else f"it is not {encoding}; check the encoding"
-    )
+    where = f"{name}, line {first_error.line}, column {first_error.column}"
+    byte = f"0x{first_error.byte.hex().upper()}"
+    if encoding:
+        raise InvalidEventLog(
+            f"{where}: byte {byte} is not valid {encoding} text; check the encoding given."
+        )
     raise InvalidEventLog(
-        f"{name}, line {first_error.line}, column {first_error.column}: byte "
-        f"0x{first_error.byte.hex().upper()} is not valid "
-        f"{encoding or 'UTF-8'} text; save the file as UTF-8 or {hint}."
+        f"{where}: byte {byte} is not valid UTF-8 text; save the file as UTF-8 or name its "
+        "encoding with --encoding."
     )

@@ -54,7 +54,8 @@ def check_timezone(timezone: str | None) -> str:
         return "UTC"
     try:
         ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
+        pl.Series([0], dtype=pl.Datetime("us")).dt.replace_time_zone(timezone)
+    except (ZoneInfoNotFoundError, ValueError, pl.exceptions.PolarsError):
         raise InvalidEventLog(
             f"'{timezone}' is not a known time zone; use an IANA name such as America/Toronto."
         ) from None
@@ -135,8 +136,12 @@ def parse_timestamps(
             f"{name}: column '{column}' mixes timestamp formats: {locate(a)} has "
             f"'{text[a]}' but {locate(b)} has '{text[b]}'; export one format."
         )
+    if not present.any():
+        raise InvalidEventLog(
+            f"{name}: column '{column}' holds no timestamp (every value is empty)."
+        )
     if not used:
-        first = int(present.arg_max() or 0) if present.any() else 0
+        first = int(present.arg_max() or 0)
         raise InvalidEventLog(
             f"{name}, {locate(first)}: '{text[first]}' in column '{column}' is not a timestamp "
             "Handoff can read (ISO 8601, day/month/year, month/day/year or epoch seconds)."

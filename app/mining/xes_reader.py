@@ -118,6 +118,9 @@ def read_xes(
                     pending.append(_attributes(element))
                     element.clear()
                 elif tag == "trace":
+                    own = sum(1 for child in element if _local(child.tag) == "event")
+                    if own != len(pending):
+                        _outside(name, columns.total + 1)
                     case = _attributes(element, "case:")
                     for row in pending:
                         row.update(case)
@@ -140,6 +143,8 @@ def read_xes(
                 f"{name}, line {line}, column {column + 1}: the XES file is not well-formed "
                 f"XML ({reason})."
             ) from None
+    if pending:
+        _outside(name, columns.total + 1)
     if not saw_log:
         raise InvalidEventLog(f"{name}: the XML file is not an XES event log (no <log> element).")
     if columns.total == 0:
@@ -147,3 +152,10 @@ def read_xes(
     frame = columns.frame()
     lines = pl.int_range(1, frame.height + 1, dtype=pl.Int64, eager=True).alias("line")
     return RawTable(frame=frame, lines=lines, unit="event", defaults=dict(XES_KEYS))
+
+
+def _outside(name: str, number: int) -> None:
+    raise InvalidEventLog(
+        f"{name}: event {number:,} stands outside any trace, so it belongs to no case; "
+        "every event of an XES log must be inside a <trace>."
+    )

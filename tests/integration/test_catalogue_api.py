@@ -180,3 +180,19 @@ def test_renaming_an_owner_renames_it_everywhere(catalogue: Client) -> None:
         "Development Engineer",
         "Permit Technician",
     ]
+
+
+def test_renaming_a_department_never_clashes_on_its_slug(client: Client) -> None:
+    for name in ("Roads", "Roads.", "Roads:", "B", "Roads?"):
+        assert client.post("/api/departments", json={"name": name}).status_code == 201
+    renamed = client.patch("/api/departments/b", json={"name": "Roads;"})
+    assert renamed.status_code == 200, renamed.text
+    slugs = [d["slug"] for d in client.get("/api/departments").json()]
+    assert len(slugs) == len(set(slugs)) == 5
+
+
+def test_control_characters_in_names_are_refused(client: Client) -> None:
+    for name in ("Z\u0000", "Line\nbreak", "Next\u0085line", "Sep\u2028arator"):
+        body = assert_problem(client.post("/api/departments", json={"name": name}), 400)
+        assert "holds characters that are not allowed here" in body["detail"]
+    assert client.get("/api/departments").json() == []

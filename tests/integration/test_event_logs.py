@@ -326,3 +326,116 @@ def test_a_gzip_bomb_upload_is_413_and_leaves_nothing(
     body = assert_problem(response, 413, "likely decompression bomb")
     assert body["detail"].startswith("bomb.csv.gz: the file expands more than 200 times")
     assert stored(engine) == (0, 0, 0)
+
+
+def test_the_same_content_imported_twice_at_once_is_stored_once(
+    settings: Settings, engine: Engine
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from app.db.engine import commit, session_scope
+    from app.domain.event_logs.services import import_file
+    from app.mining.options import ImportOptions
+
+    path = REAL / "helpdesk" / "helpdesk_disco_export.csv"
+
+    def run(_: int) -> int:
+        with session_scope(engine) as session:
+            row, _created = import_file(session, path, path.name, ImportOptions())
+            commit(session)
+            return row.id or 0
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        ids = list(pool.map(run, range(2)))
+    assert ids[0] == ids[1]
+    assert stored(engine)[:2] == (1, 21_221)
+
+
+@pytest.mark.parametrize(
+    ("content", "options", "message"),
+    [
+        (
+            b"\xef\xbb\xbfCase ID,Activity,Timestamp\nc,x,2024-01-01 10:00\n",
+            ["--encoding", "utf-8"],
+            None,
+        ),
+        (
+            b"Case ID,Activity,Timestamp\nc,x,2024-01-01 10:00\n",
+            ["--encoding", "rot13"],
+            "'rot13' is not a known text encoding.",
+        ),
+        (
+            b"Case ID,Activity,Timestamp\nc,x,2024-01-01 10:00\n",
+            ["--timezone", "localtime"],
+            "'localtime' is not a known time zone; use an IANA name such as America/Toronto.",
+        ),
+        (
+            b"Case ID,Activity,Timestamp,Activity\nc,x,2024-01-01 10:00,y\n",
+            [],
+            "{name}: the activity column is ambiguous: 'Activity' and 'Activity (2)' both match; "
+            "choose one with --activity.",
+        ),
+        (b"A,A,A (2),Case ID,Activity,Timestamp\n1,2,3,c,x,2024-01-01 10:00\n", [], None),
+        (
+            b'Case ID,Activity,Timestamp\nc,"x"y,2024-01-01 10:00\n',
+            [],
+            "{name}, line 2: the CSV cannot be read (',' expected after '\"').",
+        ),
+        (
+            b"Case ID,Activity,Timestamp\nc,x,\nc,y,\n",
+            [],
+            "{name}: column 'Timestamp' holds no timestamp (every value is empty).",
+        ),
+        (
+            b'<log><event><string key="concept:name" value="o"/></event><trace>'
+            b'<string key="concept:name" value="c1"/><event><string key="concept:name" value="A"/>'
+            b'<date key="time:timestamp" value="2024-01-01T10:00:00Z"/></event></trace></log>',
+            [],
+            "{name}: event 1 stands outside any trace, so it belongs to no case; every event of an "
+            "XES log must be inside a <trace>.",
+        ),
+    ],
+    ids=[
+        "bom-utf8",
+        "rot13",
+        "localtime",
+        "two-activity",
+        "renamed-header",
+        "quote",
+        "no-times",
+        "orphan-event",
+    ],
+)
+def test_odd_inputs_found_in_review(
+    content: bytes,
+    options: list[str],
+    message: str | None,
+    cli: Engine,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    path = tmp_path / ("log.xes" if content.startswith(b"<") else "log.csv")
+    path.write_bytes(content)
+    status = main(["import-log", str(path), *options])
+    captured = capsys.readouterr()
+    if message is None:
+        assert status == 0 and captured.err == ""
+    else:
+        assert (status, captured.err) == (2, "handoff: " + message.format(name=path) + "\n")
+        assert stored(cli) == (0, 0, 0)
+
+
+def test_a_rejected_oversize_upload_leaves_no_file(settings: Settings) -> None:
+    app = create_app(settings.model_copy(update={"max_upload_bytes": 1000}))
+    with TestClient(app=app) as client:
+        client.post("/api/event-logs", files={"file": ("big.csv", b"x" * 900)})  # multipart fits
+        response = client.post("/api/event-logs", files={"file": ("big.csv", b"x" * 990)})
+    assert response.status_code in {413, 422}
+    work = settings.work_dir
+    assert not work.exists() or not any(p.name.startswith("upload-") for p in work.iterdir())
+
+
+def test_ids_beyond_any_stored_id_are_a_400_problem(client: Client) -> None:
+    for url in ("/api/owners/99999999999999999999", "/api/event-logs/99999999999999999999"):
+        body = assert_problem(client.get(url), 400, "'owner_id'" if "owners" in url else "'log_id'")
+        assert "ParamType" not in body["detail"]

@@ -223,3 +223,28 @@ def test_layering_rule_is_enforced_by_ruff() -> None:
             check=False,
         )
         assert result.returncode == 1 and "TID251" in result.stdout, (folder, line, result.stdout)
+
+
+def test_identifiers_are_read_as_written_not_as_numbers() -> None:
+    text = (
+        "slug: p\nname: P\nowner: O\nversions:\n  - label: 2024\n    kind: as-is\n    steps:\n"
+        "      - {id: 010, name: A, department: D, owner: O}\n"
+        "      - {id: 1.10, name: B, department: D, owner: O}\n"
+        "      - {id: 1.1, name: C, department: D, owner: O}\n"
+        "    flows:\n      - {from: 010, to: 1.10}\n"
+    )
+    process = parse_process_yaml(text)
+    assert [s.id for s in process.versions[0].steps] == ["010", "1.10", "1.1"]
+    assert process.versions[0].label == "2024"
+    assert parse_process_yaml(dump_process_yaml(process)) == process
+
+
+def test_deeply_nested_yaml_is_refused_in_one_sentence() -> None:
+    with pytest.raises(InvalidProcess, match=r"deep\.yaml: the YAML is nested too deeply"):
+        parse_process_yaml("[" * 2000, "deep.yaml")
+
+
+def test_names_with_yaml_line_breaks_are_refused() -> None:
+    text = 'slug: p\nname: "P\\x85Q"\nowner: O\nversions: [{label: v, kind: as-is}]\n'
+    with pytest.raises(InvalidProcess, match="must not hold control characters"):
+        parse_process_yaml(text, "p.yaml")

@@ -20,7 +20,7 @@ from app.domain.catalogue.schemas import (
     OwnerUpdate,
     WhoDoesWhat,
 )
-from app.domain.deps import DbSession
+from app.domain.deps import DbSession, IdPath
 
 __all__ = ["DepartmentController", "OwnerController", "WhoDoesWhatController"]
 
@@ -99,13 +99,13 @@ class OwnerController(Controller):
         return services.owner_public(session, owner)
 
     @get("/{owner_id:int}", sync_to_thread=True)
-    def get_owner(self, session: DbSession, owner_id: FromPath[int]) -> OwnerPublic:
+    def get_owner(self, session: DbSession, owner_id: IdPath) -> OwnerPublic:
         """An owner with counts of what they own."""
         return services.owner_public(session, services.get_owner(session, owner_id))
 
     @patch("/{owner_id:int}", sync_to_thread=True)
     def update_owner(
-        self, session: DbSession, owner_id: FromPath[int], data: JSONBody[OwnerUpdate]
+        self, session: DbSession, owner_id: IdPath, data: JSONBody[OwnerUpdate]
     ) -> OwnerPublic:
         """Rename an owner or change their department or e-mail."""
         owner = services.update_owner(session, owner_id, data.model_dump(exclude_unset=True))
@@ -113,7 +113,7 @@ class OwnerController(Controller):
         return services.owner_public(session, owner)
 
     @delete("/{owner_id:int}", sync_to_thread=True)
-    def delete_owner(self, session: DbSession, owner_id: FromPath[int]) -> None:
+    def delete_owner(self, session: DbSession, owner_id: IdPath) -> None:
         """Delete an owner who owns nothing."""
         services.delete_owner(session, owner_id)
         commit(session)

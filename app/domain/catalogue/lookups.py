@@ -16,6 +16,7 @@ __all__ = [
     "ensure_owner",
     "owner_by_name",
     "slugify",
+    "unique_slug",
 ]
 
 
@@ -29,6 +30,22 @@ def slugify(text: str) -> str:
     """
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-") or "department"
+
+
+def unique_slug(session: Session, name: str, keep: int | None = None) -> str:
+    """A slug for a department name that no other department has (``keep``: its own id)."""
+    base = slugify(name)
+    taken = set(
+        session.exec(
+            select(Department.slug).where(
+                col(Department.slug).startswith(base), Department.id != (keep or 0)
+            )
+        ).all()
+    )
+    slug, n = base, 2
+    while slug in taken:
+        slug, n = f"{base}-{n}", n + 1
+    return slug
 
 
 def department_by_key(session: Session, key: str) -> Department:
@@ -50,14 +67,7 @@ def ensure_department(session: Session, name: str) -> Department:
     found = session.exec(select(Department).where(Department.name == name)).first()
     if found is not None:
         return found
-    base = slugify(name)
-    taken = set(
-        session.exec(select(Department.slug).where(col(Department.slug).startswith(base))).all()
-    )
-    slug, n = base, 2
-    while slug in taken:
-        slug, n = f"{base}-{n}", n + 1
-    department = Department(name=name, slug=slug)
+    department = Department(name=name, slug=unique_slug(session, name))
     session.add(department)
     session.flush()
     return department

@@ -10,7 +10,7 @@ from app.db.models import Department, Flow, Owner, Process, ProcessVersion, Step
 from app.domain.catalogue.lookups import (
     department_by_key,
     ensure_department,
-    slugify,
+    unique_slug,
 )
 from app.domain.catalogue.schemas import (
     CatalogueOverview,
@@ -91,12 +91,8 @@ def rename_department(session: Session, key: str, name: str) -> Department:
     clash = session.exec(select(Department).where(Department.name == name)).first()
     if clash is not None and clash.id != department.id:
         raise Conflict(f"A department named '{name}' already exists.")
-    slug = slugify(name)
-    taken = session.exec(
-        select(Department.id).where(Department.slug == slug, Department.id != department.id)
-    ).first()
     department.name = name
-    department.slug = f"{slug}-{department.id}" if taken else slug
+    department.slug = unique_slug(session, name, keep=department.id)
     session.add(department)
     session.flush()
     return department

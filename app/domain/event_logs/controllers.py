@@ -14,7 +14,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPT
 from pydantic import ConfigDict, field_validator
 
 from app.db.engine import commit
-from app.domain.deps import DbSession
+from app.domain.deps import DbSession, IdPath
 from app.domain.event_logs import services
 from app.domain.event_logs.jobs import get_job, job_public
 from app.domain.event_logs.schemas import (
@@ -107,12 +107,12 @@ class EventLogController(Controller):
         return [services.log_summary(row) for row in services.list_logs(session)]
 
     @get("/{log_id:int}", sync_to_thread=True)
-    def get_log(self, session: DbSession, log_id: FromPath[int]) -> EventLogPublic:
+    def get_log(self, session: DbSession, log_id: IdPath) -> EventLogPublic:
         """A log with its mapping, counts and data-quality report."""
         return services.log_public(services.get_log(session, log_id))
 
     @delete("/{log_id:int}", sync_to_thread=True)
-    def delete_log(self, session: DbSession, log_id: FromPath[int]) -> None:
+    def delete_log(self, session: DbSession, log_id: IdPath) -> None:
         """Delete a log and its events."""
         services.delete_log(session, log_id)
         commit(session)

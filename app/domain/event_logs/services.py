@@ -8,9 +8,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from app.db.models import Event, EventLog, InstanceSecret
+from app.db.models import AnalysisResult, Event, EventLog, InstanceSecret
 from app.domain.event_logs.schemas import EventLogPublic, EventLogSummary, ImportRequest
 from app.lib.errors import require
 from app.mining.eventlog import (
@@ -87,8 +88,6 @@ def import_file(
     if existing is not None:
         return existing, False
     salt = _salt(session) if options.pseudonymise else None
-    if workdir is not None:
-        workdir.mkdir(parents=True, exist_ok=True)
 
     def reading(share: float, phase: str) -> None:
         if progress:
@@ -121,8 +120,13 @@ def import_file(
         quality=log.quality,
         import_seconds=0.0,
     )
-    session.add(row)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+    except IntegrityError:
+        # the same content was imported meanwhile by another request or process
+        return require(_find(session, content, fingerprint), "The log vanished."), False
     _store_events(session, log, row.id or 0, progress)
     row.import_seconds = round(time.perf_counter() - started, 3)
     session.add(row)
@@ -217,5 +221,6 @@ def delete_log(session: Session, log_id: int) -> None:
     """Delete a log with its events."""
     row = get_log(session, log_id)
     session.execute(delete(Event).where(col(Event.log_id) == log_id))
+    session.execute(delete(AnalysisResult).where(col(AnalysisResult.log_id) == log_id))
     session.delete(row)
     session.flush()

@@ -10,7 +10,7 @@ from litestar.status_codes import HTTP_201_CREATED
 from sqlmodel import Session
 
 from app.db.engine import commit
-from app.domain.deps import DbSession
+from app.domain.deps import DbSession, IdPath
 from app.domain.processes import services
 from app.domain.processes.schemas import (
     FlowCreate,
@@ -274,7 +274,7 @@ class ProcessController(Controller):
 
     @get(f"{VERSION}/flows/{{flow_id:int}}", sync_to_thread=True)
     def get_flow(
-        self, session: DbSession, slug: FromPath[str], label: FromPath[str], flow_id: FromPath[int]
+        self, session: DbSession, slug: FromPath[str], label: FromPath[str], flow_id: IdPath
     ) -> FlowPublic:
         """One flow of a version."""
         return _find_flow(_version(session, slug, label), flow_id)
@@ -285,7 +285,7 @@ class ProcessController(Controller):
         session: DbSession,
         slug: FromPath[str],
         label: FromPath[str],
-        flow_id: FromPath[int],
+        flow_id: IdPath,
         data: JSONBody[FlowUpdate],
     ) -> FlowPublic:
         """Change a flow's ends, owner or standard."""
@@ -297,7 +297,7 @@ class ProcessController(Controller):
 
     @delete(f"{VERSION}/flows/{{flow_id:int}}", sync_to_thread=True)
     def delete_flow(
-        self, session: DbSession, slug: FromPath[str], label: FromPath[str], flow_id: FromPath[int]
+        self, session: DbSession, slug: FromPath[str], label: FromPath[str], flow_id: IdPath
     ) -> None:
         """Delete a flow."""
         services.delete_flow(session, slug, label, flow_id)

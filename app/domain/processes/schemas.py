@@ -32,8 +32,17 @@ __all__ = [
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=100)]
 Label = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", max_length=100)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+_NO_CONTROL = r"^[^\x00-\x1f\x7f\x85\u2028\u2029]*$"
+_TEXT = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f\x85\u2028\u2029]*$"
+Name = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=300, pattern=_NO_CONTROL),
+]
+"""A one-line name: no control characters (they cannot be stored or shown safely)."""
+Text = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000, pattern=_TEXT)
+]
+"""Free text: line breaks and tabs allowed, other control characters not."""
 Hours = Annotated[float, Field(gt=0, le=1_000_000)]
 Amount = Annotated[float, Field(ge=0, le=1_000_000_000)]
 Kind = Literal["as-is", "to-be"]

@@ -42,6 +42,10 @@ class _Sequence(list[Any]):
     item_lines: list[int]
 
 
+_TEXT_KEYS = {"slug", "id", "from", "to", "label"}
+"""Keys whose values are identifiers: kept as written, never read as numbers or dates."""
+
+
 class _LineLoader(yaml.SafeLoader):
     """SafeLoader that records lines and refuses duplicate keys."""
 
@@ -62,7 +66,10 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> _Mapping:
                 key_node.start_mark.column + 1,
                 f"duplicate key '{key}' (first given on line {mapping.key_lines[key]})",
             )
-        mapping[key] = loader.construct_object(value_node, deep=True)
+        if key in _TEXT_KEYS and isinstance(value_node, yaml.ScalarNode) and value_node.value:
+            mapping[key] = value_node.value  # "010" stays "010", not the number 8
+        else:
+            mapping[key] = loader.construct_object(value_node, deep=True)
         mapping.key_lines[key] = line
     return mapping
 
@@ -104,6 +111,8 @@ _PATTERN_HINTS = {
     "slug": "must use only lowercase letters, digits and single hyphens (like road-repair)",
 }
 _ID_HINT = "must start with a letter or digit and use only letters, digits, '.', '_' and '-'"
+_ID_KEYS = {"id", "from", "to", "label"}
+_TEXT_HINT = "must not hold control characters"
 _CHILD_MODELS: dict[str, type[BaseModel]] = {
     "versions": VersionFile,
     "steps": StepFile,
@@ -138,8 +147,8 @@ def pydantic_problems(error: ValidationError) -> list[Problem]:
         elif kind == "missing":
             problems.append(Problem(f"missing required key '{key}'", path[:-1]))
         elif kind == "string_pattern_mismatch":
-            hint = _PATTERN_HINTS.get(key, _ID_HINT)
-            problems.append(Problem(f"'{item['input']}' is not valid: it {hint}", path))
+            hint = _PATTERN_HINTS.get(key, _ID_HINT if key in _ID_KEYS else _TEXT_HINT)
+            problems.append(Problem(f"{item['input']!r} is not valid: it {hint}", path))
         else:
             text = str(item["msg"])
             message = f"{text[:1].lower()}{text[1:]}"
@@ -200,6 +209,10 @@ def parse_process_yaml(text: str, source: str = "<text>") -> ProcessFile:
         raise InvalidProcess(f"{source}{where}: {reason} (not valid YAML).") from None
     except yaml.YAMLError as error:
         raise InvalidProcess(f"{source}: not valid YAML ({error}).") from None
+    except RecursionError:
+        raise InvalidProcess(
+            f"{source}: the YAML is nested too deeply to be a process definition."
+        ) from None
     if data is None:
         raise InvalidProcess(f"{source}: the file is empty; it must describe one process.")
     if not isinstance(data, _Mapping):

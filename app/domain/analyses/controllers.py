@@ -1,0 +1,106 @@
+"""HTTP endpoints of the analyses of a stored log."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from litestar import Controller, Response, get
+from litestar.params import FromPath, FromQuery, QueryParameter
+
+from app.db.engine import commit
+from app.domain.analyses import services
+from app.domain.deps import DbSession, IdPath
+from app.lib.times import instant
+from app.mining.analysis import Filters
+from app.mining.analysis.cases import Finding
+
+__all__ = ["AnalysisController"]
+
+Kind = Literal["handoff", "pingpong", "rework", "duplicate", "variant", "activity"]
+
+
+def _filters(
+    date_from: str | None,
+    date_to: str | None,
+    department: list[str] | None,
+    activity: list[str] | None,
+) -> Filters:
+    return Filters(
+        start_us=instant(date_from, "from"),
+        end_us=instant(date_to, "to"),
+        departments=tuple(department or ()),
+        activities=tuple(activity or ()),
+    )
+
+
+DateFrom = Annotated[
+    str | None, QueryParameter(name="from", description="cases starting then or later")
+]
+DateTo = Annotated[str | None, QueryParameter(name="to", description="cases starting before then")]
+Departments = Annotated[list[str] | None, QueryParameter(description="cases touching one of them")]
+Activities = Annotated[list[str] | None, QueryParameter(description="cases with one of them")]
+
+
+class AnalysisController(Controller):
+    """Analyses of an imported log (CONTRACT section 3)."""
+
+    path = "/api/event-logs/{log_id:int}"
+    tags = ["analyses"]
+
+    @get("/analysis", sync_to_thread=True)
+    def analysis(
+        self,
+        session: DbSession,
+        log_id: IdPath,
+        date_from: DateFrom = None,
+        date_to: DateTo = None,
+        department: Departments = None,
+        activity: Activities = None,
+        process: FromQuery[str | None] = None,
+        version: FromQuery[str | None] = None,
+    ) -> Response[dict[str, Any]]:
+        """The analysis document: handoffs, ping-pong, rework, duplicates, variants, conformance."""
+        filters = _filters(date_from, date_to, department, activity)
+        document, cached = services.analysis(
+            session, log_id, filters, process=process, version=version
+        )
+        commit(session)
+        return Response(document, headers={"X-Handoff-Cache": "hit" if cached else "miss"})
+
+    @get("/cases", sync_to_thread=True)
+    def cases(
+        self,
+        session: DbSession,
+        log_id: IdPath,
+        kind: FromQuery[Kind],
+        from_department: FromQuery[str | None] = None,
+        to_department: FromQuery[str | None] = None,
+        activity_name: Annotated[str | None, QueryParameter(name="activity_name")] = None,
+        in_department: Annotated[str | None, QueryParameter(name="in_department")] = None,
+        rank: FromQuery[int | None] = None,
+        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 50,
+        date_from: DateFrom = None,
+        date_to: DateTo = None,
+        department: Departments = None,
+        activity: Activities = None,
+    ) -> dict[str, Any]:
+        """A page of the case ids behind a finding (a handoff pair, a ping-pong pair, a
+        reworked activity of a department, a duplicated activity, a variant by rank)."""
+        finding = Finding(
+            kind=kind,
+            from_department=from_department,
+            to_department=to_department,
+            activity=activity_name,
+            department=in_department,
+            rank=rank,
+        )
+        filters = _filters(date_from, date_to, department, activity)
+        return services.finding_cases(session, log_id, finding, filters, offset, limit)
+
+    @get("/cases/{case_id:str}", sync_to_thread=True)
+    def timeline(
+        self, session: DbSession, log_id: IdPath, case_id: FromPath[str]
+    ) -> dict[str, Any]:
+        """The events of one case in order, with waits and handoffs."""
+        return services.case_timeline(session, log_id, case_id)

@@ -1,0 +1,29 @@
+"""Instants given by people: dates or dates with times, as microseconds since 1970 UTC."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from app.lib.errors import InvalidRequest
+
+__all__ = ["instant"]
+
+
+def instant(text: str | None, what: str) -> int | None:
+    """Microseconds UTC of an ISO date or date-time (naive ones are UTC).
+
+    Raises:
+        InvalidRequest: the text is not a date.
+
+    >>> instant("1970-01-02", "--from")
+    86400000000
+    """
+    if text is None or text == "":
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidRequest(f"{what} '{text}' is not a date like 2024-03-31.") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp() * 1_000_000)

@@ -1,0 +1,102 @@
+"""The analysis document of CONTRACT section 3."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import UTC, datetime
+from typing import Any
+
+import polars as pl
+
+from app.lib.graph import ProcessGraph
+from app.mining.analysis import conformance
+from app.mining.analysis.filters import Filters
+from app.mining.analysis.prepared import prepare
+from app.mining.analysis.registry import ANALYSES
+
+__all__ = ["analysis_document"]
+
+UNASSIGNED = "(unassigned)"
+
+
+def _iso(micros: int | None) -> str | None:
+    if micros is None:
+        return None
+    return datetime.fromtimestamp(micros / 1e6, UTC).isoformat().replace("+00:00", "Z")
+
+
+def analysis_document(
+    events: pl.DataFrame,
+    imported: dict[str, Any],
+    *,
+    filters: Filters | None = None,
+    params: dict[str, Any] | None = None,
+    process: ProcessGraph | None = None,
+    conformance_params: conformance.Params | None = None,
+) -> dict[str, Any]:
+    """Every analysis of a log in one JSON-ready document.
+
+    Args:
+        events: the log's events (case_id, activity, department, timestamp_us, line).
+        imported: figures of the import: rows_read and exact_duplicate_rows_dropped.
+        filters: which cases to analyse (all by default).
+        params: per analysis key, its parameters (instances of the registry's types).
+        process: a documented version to check conformance against.
+        conformance_params: the name-matching threshold and mapping overrides.
+    """
+    filters = filters or Filters()
+    params = params or {}
+    chosen = filters.apply(events)
+    prepared = prepare(chosen)
+    stamps = prepared.events.get_column("timestamp_us")
+    departments = sorted(prepared.events.get_column("department").unique().to_list())
+    document: dict[str, Any] = {
+        "log": {
+            "rows_read": imported["rows_read"],
+            "exact_duplicate_rows_dropped": imported["exact_duplicate_rows_dropped"],
+            "cases": prepared.events.get_column("case_id").n_unique(),
+            "events": prepared.events.height,
+            "activities": prepared.events.get_column("activity").n_unique(),
+            "departments": departments,
+            "first_event": _iso(stamps.min()) if stamps.len() else None,  # type: ignore[arg-type]
+            "last_event": _iso(stamps.max()) if stamps.len() else None,  # type: ignore[arg-type]
+        }
+    }
+    for key, analysis in ANALYSES.items():
+        rows = analysis.run(prepared, params.get(key) or analysis.params())
+        document[key] = [asdict(row) for row in rows]
+    if process is not None:
+        result = conformance.run(prepared, process, conformance_params or conformance.Params())
+        document["conformance"] = asdict(result)
+    notes = _notes(prepared.events, departments, document, filters)
+    if notes:
+        document["notes"] = notes
+    return document
+
+
+def _notes(
+    events: pl.DataFrame, departments: list[str], document: dict[str, Any], filters: Filters
+) -> list[str]:
+    """Plain sentences that explain an empty or surprising section."""
+    notes = []
+    if events.height == 0:
+        notes.append("No case passes the filters, so every section is empty.")
+        return notes
+    if departments == [UNASSIGNED]:
+        notes.append(
+            "The log has no department for any event, so there are no handoffs, ping-pong or "
+            "cross-department duplicates; variants and rework are still given. Import it with "
+            "--department to name the column that holds the department."
+        )
+    elif not document["handoffs"]:
+        notes.append("No case moves between departments, so there are no handoffs.")
+    if document["log"]["cases"] == events.height:
+        notes.append("Every case has a single event, so there are no waits between events.")
+    if events.get_column("timestamp_us").n_unique() == 1 and events.height > 1:
+        notes.append(
+            "Every event has the same timestamp, so every wait is zero and the order of "
+            "events within a case is the order of the file."
+        )
+    if filters.active():
+        notes.append("Filters are applied: the figures cover only the cases that pass them.")
+    return notes

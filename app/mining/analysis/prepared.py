@@ -1,0 +1,55 @@
+"""Events sorted once by case, time and file order, and their consecutive pairs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+__all__ = ["Prepared", "prepare"]
+
+US = 1_000_000
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What every analysis reads.
+
+    ``events``: case_id, activity, department, timestamp_us, line, ordered by case, time,
+    file order. ``steps``: one row per pair of consecutive events of a case (from_*, to_*,
+    wait_s); a handoff is a step whose departments differ.
+    """
+
+    events: pl.DataFrame
+    steps: pl.DataFrame
+
+    @property
+    def handoffs(self) -> pl.DataFrame:
+        """Consecutive events of a case whose departments differ."""
+        return self.steps.filter(pl.col("from_department") != pl.col("to_department"))
+
+
+def prepare(events: pl.DataFrame) -> Prepared:
+    """Sort once and pair consecutive events with a same-case check (no per-group window).
+
+    Args:
+        events: at least case_id, activity, department, timestamp_us and line.
+    """
+    ordered = events.select("case_id", "activity", "department", "timestamp_us", "line").sort(
+        ["case_id", "timestamp_us", "line"]
+    )
+    previous = ordered.shift(1)
+    steps = pl.DataFrame(
+        {
+            "case_id": ordered.get_column("case_id"),
+            "from_activity": previous.get_column("activity"),
+            "to_activity": ordered.get_column("activity"),
+            "from_department": previous.get_column("department"),
+            "to_department": ordered.get_column("department"),
+            "wait_s": (ordered.get_column("timestamp_us") - previous.get_column("timestamp_us"))
+            / US,
+            "same_case": ordered.get_column("case_id") == previous.get_column("case_id"),
+        }
+    )
+    steps = steps.filter(pl.col("same_case").fill_null(False)).drop("same_case")
+    return Prepared(events=ordered, steps=steps)

@@ -1,0 +1,57 @@
+"""Variants: the distinct activity sequences of cases."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from app.mining.analysis.prepared import Prepared
+
+__all__ = ["Params", "VariantRow", "run"]
+
+SEPARATOR = "\x1f"
+
+
+@dataclass(frozen=True)
+class Params:
+    """``top``: how many variants to list (all when None); shares count every case."""
+
+    top: int | None = 100
+
+
+@dataclass(frozen=True)
+class VariantRow:
+    """A sequence of activities, the cases following it and their share of all cases."""
+
+    activities: list[str]
+    cases: int
+    share: float
+
+
+def sequences(prepared: Prepared) -> pl.DataFrame:
+    """case_id and its activity sequence joined by an unprintable separator."""
+    return prepared.events.group_by("case_id", maintain_order=True).agg(
+        pl.col("activity").str.join(SEPARATOR).alias("key")
+    )
+
+
+def run(prepared: Prepared, params: Params) -> list[VariantRow]:
+    """Variants, most frequent first (ties by the sequence)."""
+    per_case = sequences(prepared)
+    total = per_case.height
+    table = (
+        per_case.group_by("key")
+        .agg(pl.len().alias("cases"))
+        .sort(["cases", "key"], descending=[True, False])
+    )
+    if params.top is not None:
+        table = table.head(params.top)
+    return [
+        VariantRow(
+            activities=row["key"].split(SEPARATOR),
+            cases=row["cases"],
+            share=row["cases"] / total if total else 0.0,
+        )
+        for row in table.iter_rows(named=True)
+    ]

@@ -1,0 +1,218 @@
+"""Analyses end to end: handoff analyze on real logs, and the API on both databases."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from litestar import Litestar
+from litestar.testing import TestClient
+
+from app.cli import main
+from tests.conftest import DATA, ROOT
+from tests.integration.conftest import assert_problem
+
+Client = TestClient[Litestar]
+REAL = DATA / "real"
+
+
+def analyze(capsys: pytest.CaptureFixture[str], *args: str) -> dict[str, Any]:
+    assert main(["analyze", *args, "--json"]) == 0
+    document: dict[str, Any] = json.loads(capsys.readouterr().out)
+    return document
+
+
+def test_bpic2013_handoffs_match_an_independent_computation(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """org:group is the department; pandas recomputes the handoffs from the same events."""
+    monkeypatch.setenv("HANDOFF_DATA_DIR", str(tmp_path))
+    document = analyze(capsys, str(REAL / "bpic2013" / "incidents.xes.gz"))
+    assert (document["log"]["rows_read"], document["log"]["cases"]) == (65_533, 7_554)
+
+    from app.mining.eventlog import read_event_log
+
+    log = read_event_log(REAL / "bpic2013" / "incidents.xes.gz", "i")
+    events = pd.DataFrame(log.events.to_dict(as_series=False))
+    events = events.sort_values(["case_id", "timestamp_us", "line"], kind="stable")
+    previous = events.shift(1)
+    step = events["case_id"] == previous["case_id"]
+    moved = step & (events["department"] != previous["department"])
+    waits = pd.DataFrame(
+        {
+            "from": previous["department"][moved],
+            "to": events["department"][moved],
+            "wait": (events["timestamp_us"][moved] - previous["timestamp_us"][moved]) / 1e6,
+        }
+    )
+    expected = waits.groupby(["from", "to"])["wait"].agg(["count", "sum", "median"])
+    got = {(h["from_department"], h["to_department"]): h for h in document["handoffs"]}
+    assert len(got) == len(expected) > 500
+    for (a, b), row in expected.iterrows():
+        assert got[(a, b)]["count"] == row["count"]
+        assert got[(a, b)]["total_wait_s"] == pytest.approx(row["sum"])
+        assert got[(a, b)]["median_wait_s"] == pytest.approx(row["median"])
+    assert sum(v["cases"] for v in document["variants"]) <= 7_554
+
+
+def test_analyze_with_the_documented_process(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("HANDOFF_DATA_DIR", str(tmp_path))
+    document = analyze(
+        capsys,
+        str(ROOT / "event_logs" / "road-repair-requests.csv"),
+        "--process",
+        str(ROOT / "processes" / "road-repair-request.yaml"),
+        "--version",
+        "as-is",
+    )
+    conformance = document["conformance"]
+    assert (conformance["process"], conformance["version"]) == ("road-repair-request", "as-is")
+    assert conformance["documented_steps_never_seen"] == []
+    # the planted undocumented escalation (event_logs/SOURCES.md: 76 cases)
+    assert conformance["undocumented_activities"] == [
+        {"activity": "Escalate to councillor", "events": 76, "cases": 76}
+    ]
+    assert {
+        (h["from_department"], h["to_department"]) for h in conformance["undocumented_handoffs"]
+    } >= {("Contact Centre", "Councillor Office")}
+    assert 0.9 < conformance["fitness"]["value"] <= 1.0
+    # the biggest bottleneck planted by the generator
+    top = document["handoffs"][0]
+    assert (top["from_department"], top["to_department"]) == ("Contact Centre", "Roads & Sidewalks")
+    pingpong = {
+        (p["from_department"], p["to_department"]): p["cases"] for p in document["pingpong"]
+    }
+    assert pingpong[("Roads & Sidewalks", "Engineering")] == 202
+
+
+def test_analyze_summary_and_bad_input(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("HANDOFF_DATA_DIR", str(tmp_path))
+    assert main(["analyze", str(REAL / "receipt" / "receipt.csv")]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("8,577 events in 1,434 cases") and "Handoffs by total wait:" in out
+    log = str(ROOT / "event_logs" / "road-repair-requests.csv")
+    process = str(ROOT / "processes" / "road-repair-request.yaml")
+    assert main(["analyze", log, "--process", process]) == 2
+    assert "--process and --version go together" in capsys.readouterr().err
+    assert main(["analyze", log, "--process", process, "--version", "v9"]) == 2
+    assert (
+        "has no version 'v9' (it has: as-is, option-a-crm, option-b-web-form)"
+        in capsys.readouterr().err
+    )
+    assert main(["analyze", log, "--from", "June"]) == 2
+    assert capsys.readouterr().err == "handoff: --from 'June' is not a date like 2024-03-31.\n"
+
+
+@pytest.fixture
+def loaded(client: Client) -> tuple[Client, int]:
+    """The demo road repair log and the sample processes, stored through the API."""
+    for path in sorted((ROOT / "processes").glob("*.yaml")):
+        client.post(
+            "/api/processes/import",
+            content=path.read_bytes(),
+            headers={"content-type": "application/yaml"},
+        )
+    content = (ROOT / "event_logs" / "road-repair-requests.csv").read_bytes()
+    response = client.post("/api/event-logs", files={"file": ("road.csv", content)})
+    assert response.status_code == 201, response.text
+    return client, response.json()["id"]
+
+
+def test_analysis_through_the_api_is_cached_and_equals_the_cli(
+    loaded: tuple[Client, int],
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    client, log_id = loaded
+    url = f"/api/event-logs/{log_id}/analysis?process=road-repair-request&version=as-is"
+    first = client.get(url)
+    assert first.status_code == 200 and first.headers["x-handoff-cache"] == "miss"
+    second = client.get(url)
+    assert second.headers["x-handoff-cache"] == "hit" and second.json() == first.json()
+    monkeypatch.setenv("HANDOFF_DATA_DIR", str(tmp_path))
+    cli = analyze(
+        capsys,
+        str(ROOT / "event_logs" / "road-repair-requests.csv"),
+        "--process",
+        str(ROOT / "processes" / "road-repair-request.yaml"),
+        "--version",
+        "as-is",
+    )
+    assert first.json() == cli
+
+
+def test_cases_behind_findings_and_a_timeline(loaded: tuple[Client, int]) -> None:
+    client, log_id = loaded
+    base = f"/api/event-logs/{log_id}"
+    page = client.get(
+        f"{base}/cases",
+        params={
+            "kind": "pingpong",
+            "from_department": "Roads & Sidewalks",
+            "to_department": "Engineering",
+            "limit": 5,
+        },
+    ).json()
+    assert page["total"] == 202 and len(page["cases"]) == 5
+    timeline = client.get(f"{base}/cases/{page['cases'][0]}").json()
+    departments = [e["department"] for e in timeline["events"]]
+    bounces = sum(
+        1
+        for a, b in itertools.pairwise(departments)
+        if (a, b) == ("Roads & Sidewalks", "Engineering")
+    )
+    assert bounces >= 2
+    assert timeline["events"][0]["wait_s"] is None and timeline["events"][0]["handoff"] is False
+    assert timeline["handoffs"] == sum(e["handoff"] for e in timeline["events"])
+    rework = client.get(
+        f"{base}/cases",
+        params={
+            "kind": "rework",
+            "activity_name": "Inspect site",
+            "in_department": "Roads & Sidewalks",
+        },
+    ).json()
+    assert rework["total"] == 143  # event_logs/SOURCES.md
+    top_variant = client.get(
+        f"{base}/cases", params={"kind": "variant", "rank": 1, "limit": 1}
+    ).json()
+    assert top_variant["total"] == 1770
+
+
+def test_analysis_bad_requests(loaded: tuple[Client, int]) -> None:
+    client, log_id = loaded
+    assert_problem(client.get("/api/event-logs/999/analysis"), 404, "There is no event log 999.")
+    assert_problem(
+        client.get(f"/api/event-logs/{log_id}/analysis?process=nope"), 404, "no process 'nope'"
+    )
+    assert_problem(
+        client.get(f"/api/event-logs/{log_id}/analysis?from=June"), 400, "'June' is not a date"
+    )
+    assert_problem(client.get(f"/api/event-logs/{log_id}/cases/nope"), 404, "has no case 'nope'")
+    assert_problem(client.get(f"/api/event-logs/{log_id}/cases?kind=bogus"), 400)
+    filtered = client.get(
+        f"/api/event-logs/{log_id}/analysis?department=Councillor%20Office"
+    ).json()
+    assert filtered["log"]["cases"] == 76
+
+
+def test_deleting_a_log_drops_its_cached_analyses(loaded: tuple[Client, int], engine: Any) -> None:
+    from sqlalchemy import func, select
+    from sqlmodel import Session
+
+    from app.db.models import AnalysisResult
+
+    client, log_id = loaded
+    client.get(f"/api/event-logs/{log_id}/analysis")
+    client.delete(f"/api/event-logs/{log_id}")
+    with Session(engine) as session:
+        assert session.execute(select(func.count()).select_from(AnalysisResult)).scalar_one() == 0

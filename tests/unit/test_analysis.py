@@ -1,0 +1,290 @@
+"""The analysis document (CONTRACT section 3) against hand-computed logs and a plain reference."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from app.mining.analysis import Filters, analysis_document
+from app.mining.analysis.similar import Params as SimilarParams
+from app.mining.analysis.similar import similar_pairs
+from app.mining.eventlog import read_event_log
+from tests.conftest import DATA
+
+LOGS = DATA / "logs"
+CC, ROADS = "Contact Centre", "Roads"
+KEYS = [
+    "log",
+    "handoffs",
+    "pingpong",
+    "rework",
+    "cross_department_duplicates",
+    "similar_activities",
+    "variants",
+]
+
+
+def document_of(path: Path, **kwargs: Any) -> dict[str, Any]:
+    log = read_event_log(path, path.name)
+    return analysis_document(log.events, log.stats, **kwargs)
+
+
+def test_every_section_on_a_hand_computed_log() -> None:
+    doc = document_of(LOGS / "handoffs.csv")
+    assert list(doc) == KEYS
+    assert doc["log"] == {
+        "rows_read": 9,
+        "exact_duplicate_rows_dropped": 0,
+        "cases": 3,
+        "events": 9,
+        "activities": 4,
+        "departments": [CC, ROADS],
+        "first_event": "2024-03-04T08:00:00Z",
+        "last_event": "2024-03-06T09:00:00Z",
+    }
+    # CC -> Roads: A 2 h and 24 h, B 2 h; p90 of [7200, 7200, 86400] = 7200 + 0.8 * 79200
+    assert doc["handoffs"] == [
+        {
+            "from_department": CC,
+            "to_department": ROADS,
+            "count": 3,
+            "cases": 2,
+            "total_wait_s": 100800.0,
+            "mean_wait_s": 33600.0,
+            "median_wait_s": 7200.0,
+            "p90_wait_s": 70560.0,
+        },
+        {
+            "from_department": ROADS,
+            "to_department": CC,
+            "count": 1,
+            "cases": 1,
+            "total_wait_s": 7200.0,
+            "mean_wait_s": 7200.0,
+            "median_wait_s": 7200.0,
+            "p90_wait_s": 7200.0,
+        },
+    ]
+    assert doc["pingpong"] == [{"from_department": CC, "to_department": ROADS, "cases": 1}]
+    assert doc["rework"] == [
+        {"activity": "Inspect site", "department": ROADS, "cases": 1, "extra_executions": 1}
+    ]
+    assert doc["cross_department_duplicates"] == [
+        {"activity": "Enter details", "departments": [CC, ROADS], "cases": 1}
+    ]
+    third = pytest.approx(1 / 3)
+    assert doc["variants"] == [
+        {"activities": ["Log request"], "cases": 1, "share": third},
+        {
+            "activities": ["Log request", "Enter details", "Enter details"],
+            "cases": 1,
+            "share": third,
+        },
+        {
+            "activities": [
+                "Log request",
+                "Inspect site",
+                "Enter details",
+                "Ask info",
+                "Inspect site",
+            ],
+            "cases": 1,
+            "share": third,
+        },
+    ]
+    json.dumps(doc)  # the document is plain JSON
+
+
+def test_waits_across_a_daylight_saving_change_are_instants(tmp_path: Path) -> None:
+    path = tmp_path / "dst.csv"
+    path.write_text(
+        "Case ID,Activity,Timestamp,Department\n"
+        "X,Log,2024-03-30T23:00:00+01:00,A\n"  # 22:00 UTC
+        "X,Fix,2024-03-31T03:00:00+02:00,B\n"  # 01:00 UTC: three hours later, not four
+    )
+    assert document_of(path)["handoffs"][0]["total_wait_s"] == 10800.0
+
+
+def test_ties_keep_file_order(tmp_path: Path) -> None:
+    path = tmp_path / "ties.csv"
+    path.write_text(
+        "Case ID,Activity,Timestamp,Department\n"
+        "X,First,2024-03-01T10:00:00Z,A\nX,Second,2024-03-01T10:00:00Z,B\n"
+        "X,Third,2024-03-01T10:00:00Z,A\n"
+    )
+    doc = document_of(path)
+    assert doc["variants"][0]["activities"] == ["First", "Second", "Third"]
+    assert [
+        (h["from_department"], h["to_department"], h["total_wait_s"]) for h in doc["handoffs"]
+    ] == [
+        ("A", "B", 0.0),
+        ("B", "A", 0.0),
+    ]
+    assert any("same timestamp" in note for note in doc["notes"])
+
+
+def test_a_log_without_departments_explains_itself(tmp_path: Path) -> None:
+    path = tmp_path / "plain.csv"
+    path.write_text("Case ID,Activity,Timestamp\nX,A,2024-03-01 10:00\nX,A,2024-03-01 11:00\n")
+    doc = document_of(path)
+    assert (
+        doc["handoffs"] == [] and doc["pingpong"] == [] and doc["cross_department_duplicates"] == []
+    )
+    assert doc["rework"] == [
+        {"activity": "A", "department": "(unassigned)", "cases": 1, "extra_executions": 1}
+    ]
+    assert "no department for any event" in doc["notes"][0]
+
+
+def test_one_event_gives_a_correct_explained_document(tmp_path: Path) -> None:
+    path = tmp_path / "one.csv"
+    path.write_text("Case ID,Activity,Timestamp,Department\nX,A,2024-03-01 10:00,D\n")
+    doc = document_of(path)
+    assert doc["log"]["events"] == 1 and doc["variants"] == [
+        {"activities": ["A"], "cases": 1, "share": 1.0}
+    ]
+    assert any("single event" in note for note in doc["notes"])
+
+
+def test_filters_keep_whole_cases() -> None:
+    log = read_event_log(LOGS / "handoffs.csv", "h.csv")
+    only_b = analysis_document(log.events, log.stats, filters=Filters(activities=("Ask info",)))
+    assert only_b["log"]["cases"] == 1 and only_b["log"]["events"] == 5  # all of case A
+    late = analysis_document(
+        log.events,
+        log.stats,
+        filters=Filters(start_us=1_709_683_200_000_000),  # 2024-03-06
+    )
+    assert late["log"]["cases"] == 1 and late["variants"][0]["activities"] == ["Log request"]
+    nobody = analysis_document(log.events, log.stats, filters=Filters(departments=("Parks",)))
+    assert nobody["log"]["events"] == 0 and "No case passes the filters" in nobody["notes"][0]
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "alike"),
+    [
+        ("Log request details", "Enter request details", True),
+        ("Record complaint", "Log complaint", True),
+        ("Assign to crew", "Assign crew", True),
+        ("Receive request", "Review request", False),
+        ("Log request", "Close request", False),
+        ("Enter request details", "Enter meter reading", False),
+    ],
+)
+def test_similar_activity_names(a: str, b: str, alike: bool) -> None:
+    assert bool(similar_pairs([a, b], SimilarParams())) is alike
+
+
+# --- a plain reference implementation of the contract's rules, for the property test ---
+
+
+def reference(rows: list[tuple[str, str, str, int, int]]) -> dict[str, Any]:
+    """rows: (case, activity, department, timestamp_s, line), computed the slow, obvious way."""
+    cases: dict[str, list[tuple[int, int, str, str]]] = defaultdict(list)
+    for case, activity, department, stamp, line in rows:
+        cases[case].append((stamp, line, activity, department))
+    waits: dict[tuple[str, str], list[float]] = defaultdict(list)
+    pair_cases: dict[tuple[str, str], set[str]] = defaultdict(set)
+    pingpong: Counter[tuple[str, str]] = Counter()
+    rework: dict[tuple[str, str], list[int]] = defaultdict(list)
+    duplicates: Counter[tuple[str, tuple[str, ...]]] = Counter()
+    variants: Counter[tuple[str, ...]] = Counter()
+    for case, events in cases.items():
+        events.sort()
+        seen: Counter[tuple[str, str]] = Counter()
+        for (t1, _, _, d1), (t2, _, _, d2) in itertools.pairwise(events):
+            if d1 != d2:
+                waits[(d1, d2)].append(float(t2 - t1))
+                pair_cases[(d1, d2)].add(case)
+                seen[(d1, d2)] += 1
+        pingpong.update(pair for pair, n in seen.items() if n >= 2)
+        for (activity, department), n in Counter((e[2], e[3]) for e in events).items():
+            if n > 1:
+                rework[(activity, department)].append(n - 1)
+        by_activity: dict[str, set[str]] = defaultdict(set)
+        for e in events:
+            by_activity[e[2]].add(e[3])
+        duplicates.update((a, tuple(sorted(d))) for a, d in by_activity.items() if len(d) >= 2)
+        variants[tuple(e[2] for e in events)] += 1
+    return {
+        "handoffs": {
+            pair: (
+                len(w),
+                len(pair_cases[pair]),
+                sum(w),
+                float(np.mean(w)),
+                float(np.percentile(w, 50, method="linear")),
+                float(np.percentile(w, 90, method="linear")),
+            )
+            for pair, w in waits.items()
+        },
+        "pingpong": dict(pingpong),
+        "rework": {k: (len(v), sum(v)) for k, v in rework.items()},
+        "duplicates": dict(duplicates),
+        "variants": dict(variants),
+    }
+
+
+events_strategy = st.lists(
+    st.tuples(
+        st.sampled_from(["c1", "c2", "c3", "c4"]),
+        st.sampled_from(["Log", "Inspect", "Repair", "Close"]),
+        st.sampled_from(["CC", "Roads", "Eng"]),
+        st.integers(min_value=0, max_value=50),
+    ),
+    min_size=1,
+    max_size=40,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(events_strategy)
+def test_vectorised_metrics_equal_the_reference(raw: list[tuple[str, str, str, int]]) -> None:
+    rows = [(c, a, d, t * 3600, line) for line, (c, a, d, t) in enumerate(raw, start=2)]
+    events = pl.DataFrame(
+        {
+            "case_id": [r[0] for r in rows],
+            "activity": [r[1] for r in rows],
+            "department": [r[2] for r in rows],
+            "timestamp_us": [r[3] * 1_000_000 for r in rows],
+            "line": [r[4] for r in rows],
+        }
+    )
+    doc = analysis_document(events, {"rows_read": len(rows), "exact_duplicate_rows_dropped": 0})
+    expected = reference(rows)
+    handoffs = {
+        (h["from_department"], h["to_department"]): (
+            h["count"],
+            h["cases"],
+            h["total_wait_s"],
+            h["mean_wait_s"],
+            h["median_wait_s"],
+            h["p90_wait_s"],
+        )
+        for h in doc["handoffs"]
+    }
+    assert handoffs.keys() == expected["handoffs"].keys()
+    for pair, values in handoffs.items():
+        assert values == pytest.approx(expected["handoffs"][pair])
+    totals = [h["total_wait_s"] for h in doc["handoffs"]]
+    assert totals == sorted(totals, reverse=True)
+    assert {
+        (p["from_department"], p["to_department"]): p["cases"] for p in doc["pingpong"]
+    } == expected["pingpong"]
+    assert {
+        (r["activity"], r["department"]): (r["cases"], r["extra_executions"]) for r in doc["rework"]
+    } == expected["rework"]
+    assert {
+        (d["activity"], tuple(d["departments"])): d["cases"]
+        for d in doc["cross_department_duplicates"]
+    } == expected["duplicates"]
+    assert {tuple(v["activities"]): v["cases"] for v in doc["variants"]} == expected["variants"]
