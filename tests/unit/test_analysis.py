@@ -30,6 +30,9 @@ KEYS = [
     "cross_department_duplicates",
     "similar_activities",
     "variants",
+    "activities",
+    "departments",
+    "bottlenecks",
 ]
 
 
@@ -102,6 +105,30 @@ def test_every_section_on_a_hand_computed_log() -> None:
         },
     ]
     json.dumps(doc)  # the document is plain JSON
+
+
+def test_where_the_time_goes_on_the_hand_computed_log() -> None:
+    doc = document_of(LOGS / "handoffs.csv")
+    activities = {a["activity"]: a for a in doc["activities"]}
+    # waits ending at Inspect site: A 2 h (from Log request) and A 24 h (from Ask info)
+    inspect = activities["Inspect site"]
+    assert (inspect["events"], inspect["waits"], inspect["total_wait_before_s"]) == (2, 2, 93600.0)
+    assert (
+        activities["Log request"]["waits"] == 0
+        and activities["Log request"]["median_wait_before_s"] is None
+    )
+    departments = {d["department"]: d for d in doc["departments"]}
+    # Roads holds case A 30 min (Inspect -> Enter); Contact Centre holds case B 5 min
+    assert (departments[ROADS]["holding_s"], departments[CC]["holding_s"]) == (1800.0, 300.0)
+    assert (departments[ROADS]["handoffs_in"], departments[ROADS]["handoffs_out"]) == (3, 1)
+    all_waiting = 7200 + 1800 + 7200 + 86400 + 300 + 7200  # every wait of every case
+    top = doc["bottlenecks"][0]
+    assert (top["kind"], top["name"], top["total_wait_s"]) == (
+        "handoff",
+        "Contact Centre -> Roads",
+        100800.0,
+    )
+    assert top["share"] == pytest.approx(100800 / all_waiting)
 
 
 def test_waits_across_a_daylight_saving_change_are_instants(tmp_path: Path) -> None:

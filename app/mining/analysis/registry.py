@@ -6,7 +6,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from app.mining.analysis import duplicates, handoffs, pingpong, rework, similar, variants
+from app.mining.analysis import (
+    duplicates,
+    handoffs,
+    pingpong,
+    rework,
+    similar,
+    variants,
+    workload,
+)
 from app.mining.analysis.prepared import Prepared
 
 __all__ = ["ANALYSES", "Analysis"]
@@ -30,6 +38,9 @@ ANALYSES: dict[str, Analysis] = {
         Analysis("cross_department_duplicates", duplicates.Params, duplicates.run),
         Analysis("similar_activities", similar.Params, similar.run),
         Analysis("variants", variants.Params, variants.run),
+        Analysis("activities", workload.Params, workload.activities),
+        Analysis("departments", workload.Params, workload.departments),
+        Analysis("bottlenecks", workload.Params, workload.bottlenecks),
     )
 }
-"""The sections of CONTRACT section 3, in the document's order."""
+"""The sections of CONTRACT section 3 in the document's order, then Handoff's additions."""
