@@ -31,7 +31,7 @@ help:
 	@echo "make run    set up and serve http://$(HOST):$(PORT) with the sample catalogue"
 	@echo "make test   set up (Graphviz, PostgreSQL) and run lint and the whole test suite"
 	@echo "make lint   ruff, ruff format --check, mypy"
-	@echo "make bench  import benchmark against plain pm4py (writes benchmarks/RESULTS.md)"
+	@echo "make bench  import and analysis benchmarks against plain pm4py (benchmarks/RESULTS.md)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -63,6 +63,7 @@ test: system-test $(VENV)/.test-deps lint
 
 bench: system-test $(VENV)/.test-deps
 	$(BIN)/python benchmarks/import.py
+	$(BIN)/python benchmarks/analyze.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from array import array
+from pathlib import Path
 
 import polars as pl
 
@@ -82,7 +83,54 @@ def read_csv(
     if len(delimiter) != 1:
         raise InvalidEventLog(f"The delimiter must be one character, not '{delimiter}'.")
     csv.field_size_limit(limits.max_line_length)
+    if '"' in sample or not _has_no_quote(text.path):
+        header, starts, blank, problems = _check_rows(text, name, delimiter, limits)
+    else:
+        header, starts, blank, problems = _check_lines(text, name, delimiter, limits)
+    if starts.len() == 0 or bool(blank.all()):
+        raise InvalidEventLog(f"{name}: the file has a header but no rows.")
 
+    try:
+        frame = pl.read_csv(
+            text.path,
+            separator=delimiter,
+            has_header=True,
+            infer_schema=False,
+            truncate_ragged_lines=True,
+            raise_if_empty=False,
+            encoding="utf8",
+        )
+    except pl.exceptions.PolarsError as error:
+        first = str(error).splitlines()[0]
+        raise InvalidEventLog(f"{name}: the CSV cannot be read ({first}).") from None
+    if frame.height != starts.len():
+        raise InvalidEventLog(
+            f"{name}: the CSV is read as {frame.height:,} rows by one reader and "
+            f"{starts.len():,} by another; check its quoting."
+        )
+    names = _unique(header)
+    frame.columns = names
+    lines = starts.alias("line")
+    keep = ~blank
+    if problems:
+        bad = pl.Series("bad", [p.line for p in problems], dtype=pl.Int64)
+        keep = keep & ~lines.is_in(bad.implode())
+    return RawTable(
+        frame=frame.filter(keep),
+        lines=lines.filter(keep),
+        unit="line",
+        delimiter=delimiter,
+        blank_lines=int(blank.sum()),
+        problems=problems,
+        headers={n: h.strip() for n, h in zip(names, header, strict=True) if n != h.strip()},
+    )
+
+
+def _check_rows(
+    text: TextFile, name: str, delimiter: str, limits: ImportLimits
+) -> tuple[list[str], pl.Series, pl.Series, list[RowProblem]]:
+    """The header, each row's first line, blank rows and rows with the wrong field count,
+    read with the csv module (right for quoted fields holding newlines)."""
     starts = array("l")
     blank = array("b")
     problems: list[RowProblem] = []
@@ -119,40 +167,55 @@ def read_csv(
             raise InvalidEventLog(
                 f"{name}, line {reader.line_num}: the CSV cannot be read ({error})."
             ) from None
-    if not starts or all(blank):
-        raise InvalidEventLog(f"{name}: the file has a header but no rows.")
-
-    try:
-        frame = pl.read_csv(
-            text.path,
-            separator=delimiter,
-            has_header=True,
-            infer_schema=False,
-            truncate_ragged_lines=True,
-            raise_if_empty=False,
-            encoding="utf8",
-        )
-    except pl.exceptions.PolarsError as error:
-        first = str(error).splitlines()[0]
-        raise InvalidEventLog(f"{name}: the CSV cannot be read ({first}).") from None
-    if frame.height != len(starts):
-        raise InvalidEventLog(
-            f"{name}: the CSV is read as {frame.height:,} rows by one reader and "
-            f"{len(starts):,} by another; check its quoting."
-        )
-    names = _unique(header)
-    frame.columns = names
-    lines = pl.Series("line", starts, dtype=pl.Int64)
-    keep = pl.Series("keep", blank, dtype=pl.Int8) == 0
-    if problems:
-        bad = pl.Series("bad", [p.line for p in problems], dtype=pl.Int64)
-        keep = keep & ~lines.is_in(bad.implode())
-    return RawTable(
-        frame=frame.filter(keep),
-        lines=lines.filter(keep),
-        unit="line",
-        delimiter=delimiter,
-        blank_lines=int(sum(blank)),
-        problems=problems,
-        headers={n: h.strip() for n, h in zip(names, header, strict=True) if n != h.strip()},
+    return (
+        header,
+        pl.Series("line", starts, dtype=pl.Int64),
+        pl.Series("blank", blank, dtype=pl.Int8) == 1,
+        problems,
     )
+
+
+def _has_no_quote(path: Path) -> bool:
+    """Whether the file holds no double quote at all (then every row is one line)."""
+    with path.open("rb") as handle:
+        while chunk := handle.read(1024 * 1024):
+            if b'"' in chunk:
+                return False
+    return True
+
+
+def _check_lines(
+    text: TextFile, name: str, delimiter: str, limits: ImportLimits
+) -> tuple[list[str], pl.Series, pl.Series, list[RowProblem]]:
+    """The same as ``_check_rows`` for a file without quotes, column-wise: every row is a
+    line, so its number is its position and its fields are its delimiters plus one."""
+    lines = pl.read_csv(
+        text.path,
+        has_header=False,
+        separator="\x00",
+        quote_char=None,
+        new_columns=["text"],
+        infer_schema=False,
+        raise_if_empty=False,
+    ).get_column("text")
+    if lines.len() == 0 or lines[0] is None:
+        return _check_rows(text, name, delimiter, limits)  # leading blank lines: rare
+    header = lines[0].rstrip("\r").split(delimiter)
+    if len(header) > limits.max_columns:
+        raise InvalidEventLog(
+            f"{name}, line 1: the header has {len(header):,} columns, more than the "
+            f"{limits.max_columns:,} an event log may have."
+        )
+    rows = lines.slice(1)
+    width = len(header)
+    fields = rows.str.count_matches(delimiter, literal=True) + 1
+    is_blank = rows.is_null() | (rows == "\r")
+    wrong = ~is_blank & (fields != width)
+    numbers = pl.int_range(2, rows.len() + 2, eager=True)
+    problems = [
+        RowProblem(int(line), None, f"the row has {count} fields where the header has {width}")
+        for line, count in zip(
+            numbers.filter(wrong).to_list(), fields.filter(wrong).to_list(), strict=True
+        )
+    ]
+    return header, numbers.cast(pl.Int64), is_blank, problems

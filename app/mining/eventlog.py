@@ -77,6 +77,7 @@ def read_event_log(
     salt: bytes | None = None,
     workdir: Path | None = None,
     progress: Progress | None = None,
+    keep_attributes: bool = True,
 ) -> NormalisedLog:
     """Read a CSV, XES or Parquet log (plain, .gz or .zip) and apply the import rules.
 
@@ -87,6 +88,7 @@ def read_event_log(
         salt: secret for pseudonymised columns.
         workdir: where temporary files go.
         progress: told how far the reading is.
+        keep_attributes: keep each event's other columns (False when only analysing).
 
     Raises:
         InvalidEventLog: the file cannot be read or breaks the rules (one sentence, with
@@ -127,7 +129,7 @@ def read_event_log(
             raw = _read_parquet(source.path, name)
         source_format, wrapper = source.format, source.wrapper
     report(0.7, "checking")
-    log = normalise(raw, name, options, salt=salt)
+    log = normalise(raw, name, options, salt=salt, keep_attributes=keep_attributes)
     log.source_format, log.source_wrapper = source_format, wrapper
     report(1.0, "read")
     return log

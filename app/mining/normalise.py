@@ -86,8 +86,12 @@ def normalise(
     options: ImportOptions,
     salt: bytes | None = None,
     now_us: int | None = None,
+    keep_attributes: bool = True,
 ) -> NormalisedLog:
     """Interpret a raw table: map columns, parse times, apply the rules, measure quality.
+
+    The raw table is consumed: its rows are released once interpreted, to keep the peak
+    memory of a large log down.
 
     Args:
         raw: the rows as read.
@@ -95,6 +99,8 @@ def normalise(
         options: mapping, time zone, date order, policies.
         salt: secret for pseudonymisation (required when ``options.pseudonymise``).
         now_us: the current time (for "timestamps in the future"); now by default.
+        keep_attributes: keep the other columns of each event (as JSON); analyses that
+            never store the events leave them out.
 
     Raises:
         InvalidEventLog: the mapping fails, a timestamp column cannot be read, or rows have
@@ -115,10 +121,12 @@ def normalise(
     _refuse_nul(raw.frame, name)
     rows_read = raw.frame.height + len(raw.problems)
 
-    keep = raw.frame.select(pl.struct(pl.all()).is_first_distinct()).to_series()
+    keep = _first_of_each_row(raw.frame)
+    read_rows = raw.frame.height
     frame = raw.frame.filter(keep)
+    raw.frame = frame  # let the unfiltered copy go: at millions of rows it is large
     lines = raw.lines.filter(keep)
-    duplicates = raw.frame.height - frame.height
+    duplicates = read_rows - frame.height
     unit = raw.unit
 
     def locate(i: int) -> str:
@@ -201,11 +209,20 @@ def normalise(
 
     attributes = (
         frame.select(pl.struct(extras).struct.json_encode()).to_series()
-        if extras
+        if extras and keep_attributes
         else pl.Series([None] * frame.height, dtype=pl.String)
     )
-    events = events.with_columns(attributes.alias("attributes")).filter(~bad)
-    quality_frame = frame.filter(~bad)
+    events = events.with_columns(attributes.alias("attributes"))
+    if bool(bad.any()):  # filtering copies every column: only when there is something to drop
+        events, frame = events.filter(~bad), frame.filter(~bad)
+    missing = {
+        column: int(count)
+        for column, count in zip(frame.columns, frame.null_count().row(0), strict=True)
+        if count
+    }
+    # The rows as read are no longer needed: let them go before the sort copies the events.
+    raw.frame = raw.frame.clear()
+    del frame
 
     merged = unpaired = 0
     if options.lifecycle == "pair" and start is None and mapping.lifecycle:
@@ -215,7 +232,7 @@ def normalise(
     now = now_us if now_us is not None else int(time.time() * 1_000_000)
     quality = _quality(
         events,
-        quality_frame,
+        missing,
         mapping,
         raw,
         times,
@@ -244,6 +261,22 @@ def normalise(
     if events.height == 0:
         raise InvalidEventLog(f"{name}: no event is left once the rows with problems are skipped.")
     return NormalisedLog(events, mapping, stats, quality, [p for _, p in problems])
+
+
+def _first_of_each_row(frame: pl.DataFrame) -> pl.Series:
+    """True for each row that is not an exact copy of an earlier row.
+
+    Rows are hashed first (8 bytes a row); only rows whose hash repeats are compared in
+    full, so the answer is exact and a log of millions of rows needs no full-row table.
+    """
+    repeated = frame.hash_rows().is_duplicated()
+    keep = pl.Series("keep", [True] * frame.height, dtype=pl.Boolean)
+    if not repeated.any():
+        return keep
+    where = repeated.arg_true()
+    candidates = frame[where]
+    first = candidates.select(pl.struct(pl.all()).is_first_distinct()).to_series()
+    return keep.scatter(where, first)
 
 
 def _refuse_nul(frame: pl.DataFrame, name: str) -> None:
@@ -344,7 +377,7 @@ def _pair_lifecycle(events: pl.DataFrame) -> tuple[pl.DataFrame, int, int]:
 
 def _quality(
     events: pl.DataFrame,
-    frame: pl.DataFrame,
+    missing: dict[str, int],
     mapping: Mapping,
     raw: RawTable,
     times: ParsedTimes,
@@ -357,7 +390,7 @@ def _quality(
     timezone: str,
 ) -> dict[str, Any]:
     """The data-quality report of an import."""
-    by_file = events.sort(["case_id", "line"])
+    by_file = events.select("case_id", "line", "timestamp_us").sort(["case_id", "line"])
     same_case = by_file.get_column("case_id") == by_file.get_column("case_id").shift(1)
     earlier = by_file.get_column("timestamp_us") < by_file.get_column("timestamp_us").shift(1)
     out_of_order = int((same_case & earlier).fill_null(False).sum())
@@ -369,11 +402,6 @@ def _quality(
         (pl.col("timestamp_us") < q1 - spread) | (pl.col("timestamp_us") > q3 + spread)
     )
     sizes = events.group_by("case_id").len()
-    missing = {
-        column: int(count)
-        for column, count in zip(frame.columns, frame.null_count().row(0), strict=True)
-        if count
-    }
     starts_after = (
         int((events.get_column("start_us") > stamps).sum())
         if mapping.start_timestamp or merged

@@ -147,12 +147,44 @@ def parse_timestamps(
             "Handoff can read (ISO 8601, day/month/year, month/day/year or epoch seconds)."
         )
     family = used[0]
+    if family == "iso":
+        fast = _parse_iso_fast(text, present, timezone)
+        if fast is not None:
+            return fast
     frame = pl.DataFrame({"t": text})
     if family == "iso":
         return _parse_iso(frame, column, name, locate, timezone)
     if family == "epoch":
         return _parse_epoch(frame, column, name, locate)
     return _parse_day_month(frame, column, name, locate, timezone, dayfirst)
+
+
+_FAST_FORMATS = (
+    ("%Y-%m-%dT%H:%M:%S%.f%z", False),
+    ("%Y-%m-%d %H:%M:%S%.f%z", False),
+    ("%Y-%m-%dT%H:%M:%S%.f", True),
+    ("%Y-%m-%d %H:%M:%S%.f", True),
+)
+
+
+def _parse_iso_fast(text: pl.Series, present: pl.Series, timezone: str) -> ParsedTimes | None:
+    """The common case in one strict pass: every value in one full ISO layout.
+
+    Returns None (use the general parser, which also finds the invalid rows) unless every
+    present value parses with one layout.
+    """
+    wanted = int(present.sum())
+    sample = text.filter(present).head(1)
+    for layout, naive in _FAST_FORMATS:
+        if sample.str.to_datetime(layout, strict=False, time_unit="us").null_count():
+            continue
+        parsed = text.str.to_datetime(layout, strict=False, time_unit="us")
+        if parsed.len() - parsed.null_count() != wanted:
+            return None
+        if naive:
+            return ParsedTimes(_localise(parsed, timezone), "ISO 8601 without offsets", naive=True)
+        return ParsedTimes(parsed.dt.epoch("us"), "ISO 8601 with UTC offsets", naive=False)
+    return None
 
 
 def _parse_iso(

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import gzip
 import json
+import tempfile
 import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from app.lib.errors import InvalidEventLog, PayloadTooLarge
 from app.mining.eventlog import read_event_log
@@ -213,3 +216,34 @@ def test_parquet_is_read(tmp_path: Path) -> None:
         utc(2024, 3, 2, 9),
     ]
     assert log.stats["unassigned_events"] == 1
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.just(""),
+            st.lists(st.text(alphabet="ab c9-", max_size=4), min_size=1, max_size=5).map(",".join),
+        ),
+        min_size=1,
+        max_size=12,
+    ),
+    st.sampled_from(["\n", "\r\n"]),
+)
+def test_the_column_wise_check_of_unquoted_files_equals_the_csv_module(
+    rows: list[str], newline: str
+) -> None:
+    """Files without quotes take a fast path; it must see exactly what the csv module sees."""
+    from app.mining.csv_reader import _check_lines, _check_rows
+    from app.mining.text import TextFile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "log.csv"
+        path.write_text(newline.join(["x,y,z", *rows]) + newline, newline="")
+        text = TextFile(path, "utf-8", len(rows) + 1)
+        limits = ImportLimits()
+        slow = _check_rows(text, "log.csv", ",", limits)
+        fast = _check_lines(text, "log.csv", ",", limits)
+    assert fast[0] == slow[0]
+    assert list(fast[1]) == list(slow[1]) and list(fast[2]) == list(slow[2])
+    assert fast[3] == slow[3]

@@ -26,7 +26,7 @@ from app.mining.eventlog import ANALYSED_COLUMNS, events_frame
 
 __all__ = ["ANALYSIS_VERSION", "analysis", "case_timeline", "finding_cases"]
 
-ANALYSIS_VERSION = 1
+ANALYSIS_VERSION = 2
 """Bump when the analysis code changes its results, so cached documents are recomputed."""
 BATCH = 100_000
 
@@ -86,6 +86,7 @@ def analysis(
         },
         filters=filters,
         process=graph,
+        ordered=True,
     )
     session.add(
         AnalysisResult(

@@ -33,6 +33,7 @@ def analysis_document(
     params: dict[str, Any] | None = None,
     process: ProcessGraph | None = None,
     conformance_params: conformance.Params | None = None,
+    ordered: bool = False,
 ) -> dict[str, Any]:
     """Every analysis of a log in one JSON-ready document.
 
@@ -43,11 +44,12 @@ def analysis_document(
         params: per analysis key, its parameters (instances of the registry's types).
         process: a documented version to check conformance against.
         conformance_params: the name-matching threshold and mapping overrides.
+        ordered: the events are ordered by case, time and file order already.
     """
     filters = filters or Filters()
     params = params or {}
     chosen = filters.apply(events)
-    prepared = prepare(chosen)
+    prepared = prepare(chosen, ordered=ordered)
     stamps = prepared.events.get_column("timestamp_us")
     departments = sorted(prepared.events.get_column("department").unique().to_list())
     document: dict[str, Any] = {

@@ -29,10 +29,12 @@ class DuplicateRow:
 
 def per_case(prepared: Prepared) -> pl.DataFrame:
     """case_id, activity, departments (joined, sorted) where two or more departments did it."""
+    pairs = prepared.events.select("case_id", "activity", "department").unique()
+    shared = pairs.group_by("case_id", "activity").len().filter(pl.col("len") >= 2).drop("len")
     return (
-        prepared.events.group_by("case_id", "activity")
-        .agg(pl.col("department").unique().sort().alias("departments"))
-        .filter(pl.col("departments").list.len() >= 2)
+        pairs.join(shared, on=["case_id", "activity"], how="semi")
+        .group_by("case_id", "activity")
+        .agg(pl.col("department").sort().alias("departments"))
         .with_columns(pl.col("departments").list.join(SEPARATOR).alias("key"))
     )
 

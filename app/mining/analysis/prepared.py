@@ -29,27 +29,30 @@ class Prepared:
         return self.steps.filter(pl.col("from_department") != pl.col("to_department"))
 
 
-def prepare(events: pl.DataFrame) -> Prepared:
+def prepare(events: pl.DataFrame, *, ordered: bool = False) -> Prepared:
     """Sort once and pair consecutive events with a same-case check (no per-group window).
 
     Args:
         events: at least case_id, activity, department, timestamp_us and line.
+        ordered: the events are already ordered by case, time and file order (as the
+            importer stores them), so the sort is skipped.
     """
-    ordered = events.select("case_id", "activity", "department", "timestamp_us", "line").sort(
-        ["case_id", "timestamp_us", "line"]
-    )
-    previous = ordered.shift(1)
+    columns = events.select("case_id", "activity", "department", "timestamp_us", "line")
+    ordered_events = columns if ordered else columns.sort(["case_id", "timestamp_us", "line"])
+    previous = ordered_events.shift(1)
     steps = pl.DataFrame(
         {
-            "case_id": ordered.get_column("case_id"),
+            "case_id": ordered_events.get_column("case_id"),
             "from_activity": previous.get_column("activity"),
-            "to_activity": ordered.get_column("activity"),
+            "to_activity": ordered_events.get_column("activity"),
             "from_department": previous.get_column("department"),
-            "to_department": ordered.get_column("department"),
-            "wait_s": (ordered.get_column("timestamp_us") - previous.get_column("timestamp_us"))
+            "to_department": ordered_events.get_column("department"),
+            "wait_s": (
+                ordered_events.get_column("timestamp_us") - previous.get_column("timestamp_us")
+            )
             / US,
-            "same_case": ordered.get_column("case_id") == previous.get_column("case_id"),
+            "same_case": ordered_events.get_column("case_id") == previous.get_column("case_id"),
         }
     )
     steps = steps.filter(pl.col("same_case").fill_null(False)).drop("same_case")
-    return Prepared(events=ordered, steps=steps)
+    return Prepared(events=ordered_events, steps=steps)
