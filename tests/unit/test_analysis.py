@@ -315,3 +315,42 @@ def test_vectorised_metrics_equal_the_reference(raw: list[tuple[str, str, str, i
         for d in doc["cross_department_duplicates"]
     } == expected["duplicates"]
     assert {tuple(v["activities"]): v["cases"] for v in doc["variants"]} == expected["variants"]
+
+
+def test_service_standards_of_a_documented_version() -> None:
+    """handoffs.csv against a two-step version: CC 'Log request' -> Roads 'Inspect site'."""
+    from app.lib.graph import GraphFlow, GraphStep, ProcessGraph
+
+    graph = ProcessGraph(
+        process="pothole",
+        version="as-is",
+        standard_hours=30,
+        steps=[
+            GraphStep("log", "Log request", CC),
+            GraphStep("inspect", "Inspect site", ROADS),
+            GraphStep("enter", "Enter details", ROADS),
+        ],
+        flows=[GraphFlow("log", "inspect", standard_hours=1), GraphFlow("inspect", "enter")],
+    )
+    doc = document_of(LOGS / "handoffs.csv", process=graph)
+    standards = doc["conformance"]["service_standards"]
+    # only case A goes Log request (CC) -> Inspect site (Roads), after 2 h: the 1 h standard is missed
+    assert standards["flows"] == [
+        {
+            "from_step": "log",
+            "to_step": "inspect",
+            "from_department": CC,
+            "to_department": ROADS,
+            "owner": None,
+            "standard_hours": 1,
+            "observed": 1,
+            "met": 0,
+            "cases_missing": 1,
+            "share_met": 0.0,
+            "median_hours": 2.0,
+            "cases_missing_examples": ["A"],
+        },
+    ]
+    # case durations: A 28.5 h, B 2.08 h, C 0 h; all within 30 h
+    process = standards["process"]
+    assert (process["observed"], process["met"], process["share_met"]) == (3, 3, 1.0)

@@ -26,7 +26,7 @@ from app.mining.eventlog import ANALYSED_COLUMNS, events_frame
 
 __all__ = ["ANALYSIS_VERSION", "analysis", "case_timeline", "finding_cases"]
 
-ANALYSIS_VERSION = 2
+ANALYSIS_VERSION = 3
 """Bump when the analysis code changes its results, so cached documents are recomputed."""
 BATCH = 100_000
 

@@ -4,7 +4,8 @@ Log activities are mapped to documented steps by name: exactly (ignoring case), 
 similarity (``similar.fold`` and the token-set ratio, at or above ``threshold``). Then:
 documented steps never seen, undocumented activities, undocumented handoffs (department
 pairs handed over in the log but not in the documentation), unowned documented handoffs
-with how often the log shows them, and a fitness figure.
+with how often the log shows them, a fitness figure, and how often the version's service
+standards are met (``standards``).
 
 Fitness here is the share of the log's consecutive activity pairs between documented
 steps that follow a documented flow (1.0: every observed transition is documented).
@@ -21,6 +22,7 @@ from rapidfuzz import fuzz
 from app.lib.graph import ProcessGraph
 from app.mining.analysis.prepared import Prepared
 from app.mining.analysis.similar import fold
+from app.mining.analysis.standards import service_standards
 
 __all__ = ["Conformance", "Params", "run"]
 
@@ -46,6 +48,7 @@ class Conformance:
     undocumented_handoffs: list[dict[str, Any]]
     unowned_handoffs: list[dict[str, Any]]
     fitness: dict[str, Any]
+    service_standards: dict[str, Any]
 
 
 def _map_activities(
@@ -139,6 +142,9 @@ def run(prepared: Prepared, graph: ProcessGraph, params: Params) -> Conformance:
         undocumented_handoffs=undocumented_handoffs,
         unowned_handoffs=unowned,
         fitness=_fitness(prepared, graph, mapped),
+        service_standards=service_standards(
+            prepared, graph, {activity: m[0] for activity, m in mapped.items()}
+        ),
     )
 
 
