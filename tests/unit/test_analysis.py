@@ -334,7 +334,8 @@ def test_service_standards_of_a_documented_version() -> None:
     )
     doc = document_of(LOGS / "handoffs.csv", process=graph)
     standards = doc["conformance"]["service_standards"]
-    # only case A goes Log request (CC) -> Inspect site (Roads), after 2 h: the 1 h standard is missed
+    # only case A goes Log request (CC) -> Inspect site (Roads), after 2 h: the 1 h standard
+    # is missed
     assert standards["flows"] == [
         {
             "from_step": "log",
