@@ -216,3 +216,18 @@ def test_deleting_a_log_drops_its_cached_analyses(loaded: tuple[Client, int], en
     client.delete(f"/api/event-logs/{log_id}")
     with Session(engine) as session:
         assert session.execute(select(func.count()).select_from(AnalysisResult)).scalar_one() == 0
+
+
+def test_directly_follows_and_bpmn_through_the_api(loaded: tuple[Client, int]) -> None:
+    client, log_id = loaded
+    base = f"/api/event-logs/{log_id}"
+    graph = client.get(f"{base}/directly-follows")
+    assert graph.status_code == 200 and graph.headers["x-handoff-cache"] == "miss"
+    edges = {(e["from_activity"], e["to_activity"]): e for e in graph.json()["edges"]}
+    assert edges[("Receive call", "Enter request details")]["count"] >= 2_400
+    assert client.get(f"{base}/directly-follows").headers["x-handoff-cache"] == "hit"
+    model = client.get(f"{base}/model.bpmn", params={"variants": 5})
+    assert model.status_code == 200 and model.headers["content-type"].startswith("application/xml")
+    assert b"<bpmn:definitions" in model.content and b"Inspect site" in model.content
+    nothing = client.get(f"{base}/model.bpmn", params={"department": "Parks"})
+    assert_problem(nothing, 400, "No case passes the filters")

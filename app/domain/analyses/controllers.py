@@ -67,6 +67,46 @@ class AnalysisController(Controller):
         commit(session)
         return Response(document, headers={"X-Handoff-Cache": "hit" if cached else "miss"})
 
+    @get("/directly-follows", sync_to_thread=True)
+    def directly_follows(
+        self,
+        session: DbSession,
+        log_id: IdPath,
+        date_from: DateFrom = None,
+        date_to: DateTo = None,
+        department: Departments = None,
+        activity: Activities = None,
+    ) -> Response[dict[str, Any]]:
+        """The directly-follows graph: activity counts, and each pair's count and waits."""
+        filters = _filters(date_from, date_to, department, activity)
+        document, cached = services.directly_follows_graph(session, log_id, filters)
+        commit(session)
+        return Response(document, headers={"X-Handoff-Cache": "hit" if cached else "miss"})
+
+    @get("/model.bpmn", sync_to_thread=True, media_type="application/xml")
+    def model(
+        self,
+        session: DbSession,
+        log_id: IdPath,
+        variants: Annotated[int, QueryParameter(ge=1, le=1000)] = 20,
+        date_from: DateFrom = None,
+        date_to: DateTo = None,
+        department: Departments = None,
+        activity: Activities = None,
+    ) -> Response[str]:
+        """A BPMN 2.0 model of the most frequent variants (pm4py's inductive miner)."""
+        filters = _filters(date_from, date_to, department, activity)
+        xml, cached = services.bpmn(session, log_id, filters, variants)
+        commit(session)
+        return Response(
+            xml,
+            media_type="application/xml",
+            headers={
+                "Content-Disposition": f'attachment; filename="log-{log_id}.bpmn"',
+                "X-Handoff-Cache": "hit" if cached else "miss",
+            },
+        )
+
     @get("/cases", sync_to_thread=True)
     def cases(
         self,

@@ -6,7 +6,8 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,13 +19,21 @@ from app.domain.event_logs.services import get_log
 from app.domain.processes.graph import version_graph
 from app.domain.processes.services import get_tree
 from app.domain.processes.yaml_format import dump_process_yaml
-from app.lib.errors import require
+from app.lib.errors import InvalidRequest, require
 from app.lib.graph import ProcessGraph
 from app.mining.analysis import Filters, analysis_document, prepare
 from app.mining.analysis.cases import Finding, cases_behind
+from app.mining.discovery import bpmn_model, directly_follows
 from app.mining.eventlog import ANALYSED_COLUMNS, events_frame
 
-__all__ = ["ANALYSIS_VERSION", "analysis", "case_timeline", "finding_cases"]
+__all__ = [
+    "ANALYSIS_VERSION",
+    "analysis",
+    "bpmn",
+    "case_timeline",
+    "directly_follows_graph",
+    "finding_cases",
+]
 
 ANALYSIS_VERSION = 3
 """Bump when the analysis code changes its results, so cached documents are recomputed."""
@@ -55,6 +64,33 @@ def _graph(
     return version_graph(document, label), f"{fingerprint}:{label}"
 
 
+def _cached(
+    session: Session,
+    log_id: int,
+    parts: list[Any],
+    compute: Callable[[], dict[str, Any]],
+) -> tuple[dict[str, Any], bool]:
+    """A document computed once per log and parameters, kept in ``analysis_result``."""
+    key = hashlib.sha256(
+        json.dumps([ANALYSIS_VERSION, *parts], sort_keys=True, default=repr).encode()
+    ).hexdigest()
+    cached = session.get(AnalysisResult, (log_id, key))
+    if cached is not None:
+        return cached.document, True
+    started = time.perf_counter()
+    document = compute()
+    session.add(
+        AnalysisResult(
+            log_id=log_id,
+            key=key,
+            document=document,
+            seconds=round(time.perf_counter() - started, 3),
+        )
+    )
+    session.flush()
+    return document, False
+
+
 def analysis(
     session: Session,
     log_id: int,
@@ -70,34 +106,49 @@ def analysis(
     """
     log = get_log(session, log_id)
     graph, process_key = _graph(session, process, version)
-    key = hashlib.sha256(
-        json.dumps([ANALYSIS_VERSION, repr(filters), process_key], sort_keys=True).encode()
-    ).hexdigest()
-    cached = session.get(AnalysisResult, (log_id, key))
-    if cached is not None:
-        return cached.document, True
-    started = time.perf_counter()
-    events = events_frame(_batches(session, log_id))
-    document = analysis_document(
-        events,
-        {
-            "rows_read": log.rows_read,
-            "exact_duplicate_rows_dropped": log.exact_duplicate_rows_dropped,
-        },
-        filters=filters,
-        process=graph,
-        ordered=True,
+    imported = {
+        "rows_read": log.rows_read,
+        "exact_duplicate_rows_dropped": log.exact_duplicate_rows_dropped,
+    }
+    return _cached(
+        session,
+        log_id,
+        ["analysis", repr(filters), process_key],
+        lambda: analysis_document(
+            events_frame(_batches(session, log_id)),
+            imported,
+            filters=filters,
+            process=graph,
+            ordered=True,
+        ),
     )
-    session.add(
-        AnalysisResult(
-            log_id=log_id,
-            key=key,
-            document=document,
-            seconds=round(time.perf_counter() - started, 3),
-        )
-    )
-    session.flush()
-    return document, False
+
+
+def directly_follows_graph(
+    session: Session, log_id: int, filters: Filters
+) -> tuple[dict[str, Any], bool]:
+    """The directly-follows graph of a stored log with frequencies and waits."""
+    get_log(session, log_id)
+
+    def compute() -> dict[str, Any]:
+        events = filters.apply(events_frame(_batches(session, log_id)))
+        return asdict(directly_follows(prepare(events, ordered=True)))
+
+    return _cached(session, log_id, ["directly-follows", repr(filters)], compute)
+
+
+def bpmn(session: Session, log_id: int, filters: Filters, top_variants: int) -> tuple[str, bool]:
+    """A BPMN 2.0 model of the most frequent variants (pm4py's inductive miner)."""
+    get_log(session, log_id)
+
+    def compute() -> dict[str, Any]:
+        events = filters.apply(events_frame(_batches(session, log_id)))
+        if events.height == 0:
+            raise InvalidRequest("No case passes the filters, so there is nothing to model.")
+        return {"xml": bpmn_model(events, top_variants).decode("utf-8")}
+
+    document, cached = _cached(session, log_id, ["bpmn", repr(filters), top_variants], compute)
+    return document["xml"], cached
 
 
 def finding_cases(
