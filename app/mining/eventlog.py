@@ -163,7 +163,7 @@ def csv_batches(log: NormalisedLog, log_id: int, size: int = 200_000) -> Iterato
         yield chunk.write_csv(include_header=False, null_value="").encode("utf-8")
 
 
-ANALYSED_COLUMNS = ("case_id", "activity", "department", "timestamp_us", "line")
+ANALYSED_COLUMNS = ("case_id", "activity", "department", "timestamp_us", "line", "start_us")
 """The event columns the analyses read, in the order ``events_frame`` expects them."""
 
 
@@ -175,6 +175,7 @@ def events_frame(batches: Iterator[list[tuple[Any, ...]]]) -> pl.DataFrame:
         "department": pl.String,
         "timestamp_us": pl.Int64,
         "line": pl.Int64,
+        "start_us": pl.Int64,
     }
     chunks = [pl.DataFrame(batch, schema=schema, orient="row") for batch in batches if batch]
     return pl.concat(chunks) if chunks else pl.DataFrame(schema=schema)

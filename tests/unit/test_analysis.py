@@ -33,6 +33,7 @@ KEYS = [
     "activities",
     "departments",
     "bottlenecks",
+    "work_time",
 ]
 
 
@@ -355,3 +356,19 @@ def test_service_standards_of_a_documented_version() -> None:
     # case durations: A 28.5 h, B 2.08 h, C 0 h; all within 30 h
     process = standards["process"]
     assert (process["observed"], process["met"], process["share_met"]) == (3, 3, 1.0)
+
+
+def test_work_time_needs_start_times() -> None:
+    """lifecycle.csv: Review started 09:00 and completed 11:00 (merged at import)."""
+    doc = document_of(LOGS / "lifecycle.csv")
+    assert doc["work_time"] == [
+        {
+            "activity": "Review",
+            "events_with_start": 1,
+            "work_total_s": 7200.0,
+            "work_median_s": 7200.0,
+            "idle_before_median_s": None,
+            "work_share": 1.0,
+        }
+    ]
+    assert document_of(LOGS / "handoffs.csv")["work_time"] == []

@@ -35,7 +35,7 @@ __all__ = [
     "finding_cases",
 ]
 
-ANALYSIS_VERSION = 3
+ANALYSIS_VERSION = 4
 """Bump when the analysis code changes its results, so cached documents are recomputed."""
 BATCH = 100_000
 

@@ -15,9 +15,10 @@ US = 1_000_000
 class Prepared:
     """What every analysis reads.
 
-    ``events``: case_id, activity, department, timestamp_us, line, ordered by case, time,
-    file order. ``steps``: one row per pair of consecutive events of a case (from_*, to_*,
-    wait_s); a handoff is a step whose departments differ.
+    ``events``: case_id, activity, department, timestamp_us, line and start_us (null
+    without start times), ordered by case, time, file order. ``steps``: one row per pair
+    of consecutive events of a case (from_*, to_*, wait_s); a handoff is a step whose
+    departments differ.
     """
 
     events: pl.DataFrame
@@ -37,7 +38,10 @@ def prepare(events: pl.DataFrame, *, ordered: bool = False) -> Prepared:
         ordered: the events are already ordered by case, time and file order (as the
             importer stores them), so the sort is skipped.
     """
-    columns = events.select("case_id", "activity", "department", "timestamp_us", "line")
+    start = pl.col("start_us") if "start_us" in events.columns else pl.lit(None, pl.Int64)
+    columns = events.select(
+        "case_id", "activity", "department", "timestamp_us", "line", start.alias("start_us")
+    )
     ordered_events = columns if ordered else columns.sort(["case_id", "timestamp_us", "line"])
     previous = ordered_events.shift(1)
     steps = pl.DataFrame(

@@ -14,6 +14,7 @@ from app.mining.analysis import (
     similar,
     variants,
     workload,
+    worktime,
 )
 from app.mining.analysis.prepared import Prepared
 
@@ -41,6 +42,7 @@ ANALYSES: dict[str, Analysis] = {
         Analysis("activities", workload.Params, workload.activities),
         Analysis("departments", workload.Params, workload.departments),
         Analysis("bottlenecks", workload.Params, workload.bottlenecks),
+        Analysis("work_time", worktime.Params, worktime.run),
     )
 }
 """The sections of CONTRACT section 3 in the document's order, then Handoff's additions."""
