@@ -148,6 +148,7 @@ def _import_log(args: argparse.Namespace, settings: Settings) -> int:
 def _analyze(args: argparse.Namespace, settings: Settings) -> int:
     from app.lib.times import instant
     from app.mining.analysis import Filters, analysis_document
+    from app.mining.analysis.calendar import calendar_from
     from app.mining.eventlog import read_event_log
 
     if (args.process is None) != (args.version is None):
@@ -178,8 +179,11 @@ def _analyze(args: argparse.Namespace, settings: Settings) -> int:
         departments=tuple(args.only_department or ()),
         activities=tuple(args.only_activity or ()),
     )
+    calendar = calendar_from(
+        args.business_hours, args.calendar_timezone, args.holidays, args.department_hours
+    )
     document = analysis_document(
-        log.events, log.stats, filters=filters, process=graph, ordered=True
+        log.events, log.stats, filters=filters, process=graph, ordered=True, calendar=calendar
     )
     if args.json:
         print(json.dumps(document, indent=2, ensure_ascii=False))
@@ -291,6 +295,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     scope.add_argument(
         "--only-activity", action="append", metavar="NAME", help="cases with it (repeatable)"
+    )
+    hours = analyze.add_argument_group("business hours (waits count only opening hours)")
+    hours.add_argument("--business-hours", metavar="HOURS", help="e.g. 'Mon-Fri 08:30-16:30'")
+    hours.add_argument("--calendar-timezone", metavar="TZ", help="zone of the hours (UTC)")
+    hours.add_argument("--holidays", metavar="DATES", help="e.g. 2025-01-01,2025-12-25")
+    hours.add_argument(
+        "--department-hours",
+        action="append",
+        metavar="DEPT=HOURS",
+        help="a department's own hours, e.g. 'Roads=Mon-Fri 07:00-15:30' (repeatable)",
     )
     analyze.set_defaults(run=_analyze)
     return parser

@@ -231,3 +231,28 @@ def test_directly_follows_and_bpmn_through_the_api(loaded: tuple[Client, int]) -
     assert b"<bpmn:definitions" in model.content and b"Inspect site" in model.content
     nothing = client.get(f"{base}/model.bpmn", params={"department": "Parks"})
     assert_problem(nothing, 400, "No case passes the filters")
+
+
+def test_business_hours_through_the_api(loaded: tuple[Client, int]) -> None:
+    client, log_id = loaded
+    url = f"/api/event-logs/{log_id}/analysis"
+    calendar_days = client.get(url).json()["handoffs"][0]
+    business = client.get(
+        url,
+        params={
+            "business_hours": "Mon-Fri 08:00-16:30",
+            "calendar_timezone": "America/Toronto",
+            "holidays": "2025-01-01,2025-12-25",
+        },
+    ).json()
+    assert business["calendar"]["hours"] == "Mon,Tue,Wed,Thu,Fri 08:00-16:30 (America/Toronto)"
+    top = business["handoffs"][0]
+    assert (top["from_department"], top["count"]) == (
+        calendar_days["from_department"],
+        calendar_days["count"],
+    )
+    assert top["median_wait_s"] < calendar_days["median_wait_s"] / 2  # nights and weekends drop out
+    assert any("business hours" in note for note in business["notes"])
+    assert_problem(
+        client.get(url, params={"business_hours": "9 to 5"}), 400, "is not a working calendar"
+    )

@@ -12,6 +12,7 @@ from app.domain.analyses import services
 from app.domain.deps import DbSession, IdPath
 from app.lib.times import instant
 from app.mining.analysis import Filters
+from app.mining.analysis.calendar import calendar_from
 from app.mining.analysis.cases import Finding
 
 __all__ = ["AnalysisController"]
@@ -58,11 +59,20 @@ class AnalysisController(Controller):
         activity: Activities = None,
         process: FromQuery[str | None] = None,
         version: FromQuery[str | None] = None,
+        business_hours: Annotated[
+            str | None, QueryParameter(description="e.g. 'Mon-Fri 08:30-16:30'")
+        ] = None,
+        calendar_timezone: FromQuery[str | None] = None,
+        holidays: Annotated[str | None, QueryParameter(description="2025-01-01,2025-12-25")] = None,
+        department_hours: Annotated[
+            list[str] | None, QueryParameter(description="'Roads=Mon-Fri 07:00-15:30'")
+        ] = None,
     ) -> Response[dict[str, Any]]:
         """The analysis document: handoffs, ping-pong, rework, duplicates, variants, conformance."""
         filters = _filters(date_from, date_to, department, activity)
+        calendar = calendar_from(business_hours, calendar_timezone, holidays, department_hours)
         document, cached = services.analysis(
-            session, log_id, filters, process=process, version=version
+            session, log_id, filters, process=process, version=version, calendar=calendar
         )
         commit(session)
         return Response(document, headers={"X-Handoff-Cache": "hit" if cached else "miss"})

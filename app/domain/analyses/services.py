@@ -21,7 +21,7 @@ from app.domain.processes.services import get_tree
 from app.domain.processes.yaml_format import dump_process_yaml
 from app.lib.errors import InvalidRequest, require
 from app.lib.graph import ProcessGraph
-from app.mining.analysis import Filters, analysis_document, prepare
+from app.mining.analysis import Calendar, Filters, analysis_document, prepare
 from app.mining.analysis.cases import Finding, cases_behind
 from app.mining.discovery import bpmn_model, directly_follows
 from app.mining.eventlog import ANALYSED_COLUMNS, events_frame
@@ -35,7 +35,7 @@ __all__ = [
     "finding_cases",
 ]
 
-ANALYSIS_VERSION = 4
+ANALYSIS_VERSION = 5
 """Bump when the analysis code changes its results, so cached documents are recomputed."""
 BATCH = 100_000
 
@@ -98,6 +98,7 @@ def analysis(
     *,
     process: str | None = None,
     version: str | None = None,
+    calendar: Calendar | None = None,
 ) -> tuple[dict[str, Any], bool]:
     """The analysis document of a stored log, computed once per log and parameters.
 
@@ -113,13 +114,14 @@ def analysis(
     return _cached(
         session,
         log_id,
-        ["analysis", repr(filters), process_key],
+        ["analysis", repr(filters), process_key, repr(calendar)],
         lambda: analysis_document(
             events_frame(_batches(session, log_id)),
             imported,
             filters=filters,
             process=graph,
             ordered=True,
+            calendar=calendar,
         ),
     )
 

@@ -8,7 +8,9 @@ from typing import Any
 __all__ = ["summary_lines"]
 
 
-def _duration(seconds: float) -> str:
+def _duration(seconds: float, business: bool = False) -> str:
+    if business:
+        return f"{seconds / 3_600:.1f} business h"
     if seconds >= 86_400:
         return f"{seconds / 86_400:.1f} d"
     if seconds >= 3_600:
@@ -26,13 +28,15 @@ def summary_lines(document: dict[str, Any], top: int = 5) -> list[str]:
         f"{log['rows_read']:,} read)",
     ]
     total = sum(h["total_wait_s"] for h in document["handoffs"]) or 1.0
+    business = "calendar" in document
     lines.append("")
     lines.append("Handoffs by total wait:")
     for h in document["handoffs"][:top]:
         lines.append(
             f"  {h['from_department']} -> {h['to_department']}: {h['count']:,} handoffs in "
-            f"{h['cases']:,} cases, median {_duration(h['median_wait_s'])}, p90 "
-            f"{_duration(h['p90_wait_s'])}, {h['total_wait_s'] / total:.0%} of all handoff waiting"
+            f"{h['cases']:,} cases, median {_duration(h['median_wait_s'], business)}, p90 "
+            f"{_duration(h['p90_wait_s'], business)}, "
+            f"{h['total_wait_s'] / total:.0%} of all handoff waiting"
         )
     sections: list[tuple[str, str, Callable[[dict[str, Any]], str]]] = [
         (

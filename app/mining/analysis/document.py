@@ -10,6 +10,7 @@ import polars as pl
 
 from app.lib.graph import ProcessGraph
 from app.mining.analysis import conformance
+from app.mining.analysis.calendar import Calendar
 from app.mining.analysis.filters import Filters
 from app.mining.analysis.prepared import prepare
 from app.mining.analysis.registry import ANALYSES
@@ -34,6 +35,7 @@ def analysis_document(
     process: ProcessGraph | None = None,
     conformance_params: conformance.Params | None = None,
     ordered: bool = False,
+    calendar: Calendar | None = None,
 ) -> dict[str, Any]:
     """Every analysis of a log in one JSON-ready document.
 
@@ -45,11 +47,12 @@ def analysis_document(
         process: a documented version to check conformance against.
         conformance_params: the name-matching threshold and mapping overrides.
         ordered: the events are ordered by case, time and file order already.
+        calendar: count every wait in the business hours of this working calendar.
     """
     filters = filters or Filters()
     params = params or {}
     chosen = filters.apply(events)
-    prepared = prepare(chosen, ordered=ordered)
+    prepared = prepare(chosen, ordered=ordered, calendar=calendar)
     stamps = prepared.events.get_column("timestamp_us")
     departments = sorted(prepared.events.get_column("department").unique().to_list())
     document: dict[str, Any] = {
@@ -70,6 +73,12 @@ def analysis_document(
     if process is not None:
         result = conformance.run(prepared, process, conformance_params or conformance.Params())
         document["conformance"] = asdict(result)
+    if calendar is not None:
+        document["calendar"] = {
+            "hours": calendar.describe(),
+            "holidays": [h.isoformat() for h in calendar.holidays],
+            "departments": {name: c.describe() for name, c in sorted(calendar.departments.items())},
+        }
     notes = _notes(prepared.events, departments, document, filters)
     if notes:
         document["notes"] = notes
@@ -98,6 +107,11 @@ def _notes(
         notes.append(
             "Every event has the same timestamp, so every wait is zero and the order of "
             "events within a case is the order of the file."
+        )
+    if "calendar" in document:
+        notes.append(
+            "Waits are counted in business hours (see calendar): nights, weekends and "
+            "holidays do not count."
         )
     if filters.active():
         notes.append("Filters are applied: the figures cover only the cases that pass them.")

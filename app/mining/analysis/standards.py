@@ -15,6 +15,7 @@ from typing import Any
 import polars as pl
 
 from app.lib.graph import ProcessGraph
+from app.mining.analysis.calendar import business_seconds
 from app.mining.analysis.prepared import Prepared
 
 __all__ = ["service_standards"]
@@ -63,9 +64,16 @@ def service_standards(
         )
     document: dict[str, Any] = {"flows": flows}
     if graph.standard_hours is not None:
-        durations = prepared.events.group_by("case_id").agg(
-            ((pl.col("timestamp_us").max() - pl.col("timestamp_us").min()) / 1e6).alias("wait_s")
+        spans = prepared.events.group_by("case_id").agg(
+            pl.col("timestamp_us").min().alias("first"), pl.col("timestamp_us").max().alias("last")
         )
+        if prepared.calendar is not None:
+            seconds = business_seconds(
+                spans.get_column("first"), spans.get_column("last"), prepared.calendar
+            )
+        else:
+            seconds = (spans.get_column("last") - spans.get_column("first")) / 1e6
+        durations = spans.select("case_id").with_columns(seconds.alias("wait_s"))
         document["process"] = _measure(durations, graph.standard_hours)
     return document
 
