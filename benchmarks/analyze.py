@@ -305,24 +305,7 @@ def main(argv: list[str] | None = None) -> int:
         pm4py_child(argv[1])
         return 0
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--sizes",
-        nargs="+",
-        type=generate_log._count,
-        default=DEFAULT_SIZES,
-        help="event counts (default: 100000 1000000 5000000)",
-    )
-    parser.add_argument(
-        "--out", type=Path, default=BENCHMARKS / "out", help="cache for CSVs and scratch files"
-    )
-    parser.add_argument("--steps", nargs="+", choices=STEPS, default=list(STEPS))
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--repeat", type=int, default=1, help="runs per step; the fastest counts")
-    parser.add_argument("--timeout", type=float, default=3600, help="seconds per run")
-    parser.add_argument(
-        "--results", type=Path, default=DEFAULT_RESULTS, help="Markdown file to update"
-    )
-    parser.add_argument("--no-results", action="store_true", help="only print the table")
+    bench.add_common_arguments(parser, list(DEFAULT_SIZES), tuple(STEPS))
     args = parser.parse_args(argv)
 
     args.out.mkdir(parents=True, exist_ok=True)

@@ -542,23 +542,21 @@ def write_results(path: Path, rows: list[Row], extra: list[str], argv: list[str]
 # --- main ------------------------------------------------------------------------------------
 
 
-def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["--pm4py-child"]:
-        pm4py_child(argv[1])
-        return 0
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def add_common_arguments(
+    parser: argparse.ArgumentParser, default_sizes: list[int], steps: tuple[str, ...]
+) -> None:
+    """The options both benchmark scripts take."""
     parser.add_argument(
         "--sizes",
         nargs="+",
         type=generate_log._count,
-        default=[100_000, 1_000_000],
-        help="event counts (default: 100000 1000000)",
+        default=default_sizes,
+        help=f"event counts (default: {' '.join(str(s) for s in default_sizes)})",
     )
     parser.add_argument(
         "--out", type=Path, default=BENCHMARKS / "out", help="cache for CSVs and scratch files"
     )
-    parser.add_argument("--steps", nargs="+", choices=STEPS, default=list(STEPS))
+    parser.add_argument("--steps", nargs="+", choices=steps, default=list(steps))
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--repeat", type=int, default=1, help="runs per step; the fastest counts")
     parser.add_argument("--timeout", type=float, default=3600, help="seconds per run")
@@ -566,6 +564,15 @@ def main(argv: list[str] | None = None) -> int:
         "--results", type=Path, default=DEFAULT_RESULTS, help="Markdown file to update"
     )
     parser.add_argument("--no-results", action="store_true", help="only print the table")
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--pm4py-child"]:
+        pm4py_child(argv[1])
+        return 0
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    add_common_arguments(parser, [100_000, 1_000_000], STEPS)
     args = parser.parse_args(argv)
 
     args.out.mkdir(parents=True, exist_ok=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from litestar import Controller, Response, get
+from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, QueryParameter
 
 from app.db.engine import commit
@@ -19,21 +20,6 @@ __all__ = ["AnalysisController"]
 
 Kind = Literal["handoff", "pingpong", "rework", "duplicate", "variant", "activity"]
 
-
-def _filters(
-    date_from: str | None,
-    date_to: str | None,
-    department: list[str] | None,
-    activity: list[str] | None,
-) -> Filters:
-    return Filters(
-        start_us=instant(date_from, "from"),
-        end_us=instant(date_to, "to"),
-        departments=tuple(department or ()),
-        activities=tuple(activity or ()),
-    )
-
-
 DateFrom = Annotated[
     str | None, QueryParameter(name="from", description="cases starting then or later")
 ]
@@ -42,21 +28,34 @@ Departments = Annotated[list[str] | None, QueryParameter(description="cases touc
 Activities = Annotated[list[str] | None, QueryParameter(description="cases with one of them")]
 
 
+def provide_filters(
+    date_from: DateFrom = None,
+    date_to: DateTo = None,
+    department: Departments = None,
+    activity: Activities = None,
+) -> Filters:
+    """The filters every analysis endpoint takes: whole cases by dates, departments, activities."""
+    return Filters(
+        start_us=instant(date_from, "from"),
+        end_us=instant(date_to, "to"),
+        departments=tuple(department or ()),
+        activities=tuple(activity or ()),
+    )
+
+
 class AnalysisController(Controller):
     """Analyses of an imported log (CONTRACT section 3)."""
 
     path = "/api/event-logs/{log_id:int}"
     tags = ["analyses"]
+    dependencies = {"filters": Provide(provide_filters, sync_to_thread=False)}
 
     @get("/analysis", sync_to_thread=True)
     def analysis(
         self,
         session: DbSession,
         log_id: IdPath,
-        date_from: DateFrom = None,
-        date_to: DateTo = None,
-        department: Departments = None,
-        activity: Activities = None,
+        filters: NamedDependency[Filters],
         process: FromQuery[str | None] = None,
         version: FromQuery[str | None] = None,
         business_hours: Annotated[
@@ -69,7 +68,6 @@ class AnalysisController(Controller):
         ] = None,
     ) -> Response[dict[str, Any]]:
         """The analysis document: handoffs, ping-pong, rework, duplicates, variants, conformance."""
-        filters = _filters(date_from, date_to, department, activity)
         calendar = calendar_from(business_hours, calendar_timezone, holidays, department_hours)
         document, cached = services.analysis(
             session, log_id, filters, process=process, version=version, calendar=calendar
@@ -82,13 +80,9 @@ class AnalysisController(Controller):
         self,
         session: DbSession,
         log_id: IdPath,
-        date_from: DateFrom = None,
-        date_to: DateTo = None,
-        department: Departments = None,
-        activity: Activities = None,
+        filters: NamedDependency[Filters],
     ) -> Response[dict[str, Any]]:
         """The directly-follows graph: activity counts, and each pair's count and waits."""
-        filters = _filters(date_from, date_to, department, activity)
         document, cached = services.directly_follows_graph(session, log_id, filters)
         commit(session)
         return Response(document, headers={"X-Handoff-Cache": "hit" if cached else "miss"})
@@ -98,14 +92,10 @@ class AnalysisController(Controller):
         self,
         session: DbSession,
         log_id: IdPath,
+        filters: NamedDependency[Filters],
         variants: Annotated[int, QueryParameter(ge=1, le=1000)] = 20,
-        date_from: DateFrom = None,
-        date_to: DateTo = None,
-        department: Departments = None,
-        activity: Activities = None,
     ) -> Response[str]:
         """A BPMN 2.0 model of the most frequent variants (pm4py's inductive miner)."""
-        filters = _filters(date_from, date_to, department, activity)
         xml, cached = services.bpmn(session, log_id, filters, variants)
         commit(session)
         return Response(
@@ -122,6 +112,7 @@ class AnalysisController(Controller):
         self,
         session: DbSession,
         log_id: IdPath,
+        filters: NamedDependency[Filters],
         kind: FromQuery[Kind],
         from_department: FromQuery[str | None] = None,
         to_department: FromQuery[str | None] = None,
@@ -130,10 +121,6 @@ class AnalysisController(Controller):
         rank: FromQuery[int | None] = None,
         offset: Annotated[int, QueryParameter(ge=0)] = 0,
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 50,
-        date_from: DateFrom = None,
-        date_to: DateTo = None,
-        department: Departments = None,
-        activity: Activities = None,
     ) -> dict[str, Any]:
         """A page of the case ids behind a finding (a handoff pair, a ping-pong pair, a
         reworked activity of a department, a duplicated activity, a variant by rank)."""
@@ -145,7 +132,6 @@ class AnalysisController(Controller):
             department=in_department,
             rank=rank,
         )
-        filters = _filters(date_from, date_to, department, activity)
         return services.finding_cases(session, log_id, finding, filters, offset, limit)
 
     @get("/cases/{case_id:str}", sync_to_thread=True)
