@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from app.lib.errors import InvalidRequest
 
-__all__ = ["instant"]
+__all__ = ["instant", "iso_utc"]
 
 
 def instant(text: str | None, what: str) -> int | None:
@@ -27,3 +27,12 @@ def instant(text: str | None, what: str) -> int | None:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return int(moment.timestamp() * 1_000_000)
+
+
+def iso_utc(micros: int) -> str:
+    """An instant (microseconds since 1970 UTC) as ISO 8601 with a ``Z``.
+
+    >>> iso_utc(86_400_000_000)
+    '1970-01-02T00:00:00Z'
+    """
+    return datetime.fromtimestamp(micros / 1e6, UTC).isoformat().replace("+00:00", "Z")

@@ -417,7 +417,7 @@ def _quality(
         "timestamps_far_outside_range": outliers.height,
         "timestamps_far_outside_range_examples": _where(outliers, unit),
         "single_event_cases": int((sizes.get_column("len") == 1).sum()),
-        "unassigned_events": int((events.get_column("department") == "(unassigned)").sum()),
+        "unassigned_events": int((events.get_column("department") == UNASSIGNED).sum()),
         "department_column": mapping.department,
         "blank_lines": raw.blank_lines,
         "rows_skipped": skipped,

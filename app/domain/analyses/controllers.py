@@ -132,7 +132,9 @@ class AnalysisController(Controller):
             department=in_department,
             rank=rank,
         )
-        return services.finding_cases(session, log_id, finding, filters, offset, limit)
+        page = services.finding_cases(session, log_id, finding, filters, offset, limit)
+        commit(session)
+        return page
 
     @get("/cases/{case_id:str}", sync_to_thread=True)
     def timeline(

@@ -8,7 +8,6 @@ import json
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import text
@@ -21,6 +20,7 @@ from app.domain.processes.services import get_tree
 from app.domain.processes.yaml_format import dump_process_yaml
 from app.lib.errors import InvalidRequest, require
 from app.lib.graph import ProcessGraph
+from app.lib.times import iso_utc
 from app.mining.analysis import Calendar, Filters, analysis_document, prepare
 from app.mining.analysis.cases import Finding, cases_behind
 from app.mining.discovery import bpmn_model, directly_follows
@@ -156,10 +156,15 @@ def bpmn(session: Session, log_id: int, filters: Filters, top_variants: int) -> 
 def finding_cases(
     session: Session, log_id: int, finding: Finding, filters: Filters, offset: int, limit: int
 ) -> dict[str, Any]:
-    """A page of the ids of the cases behind a finding."""
+    """A page of the ids of the cases behind a finding (the whole list is computed once)."""
     get_log(session, log_id)
-    events = filters.apply(events_frame(_batches(session, log_id)))
-    ids = cases_behind(prepare(events), finding)
+
+    def compute() -> dict[str, Any]:
+        events = filters.apply(events_frame(_batches(session, log_id)))
+        return {"cases": cases_behind(prepare(events, ordered=True), finding)}
+
+    document, _ = _cached(session, log_id, ["cases", repr(finding), repr(filters)], compute)
+    ids: list[str] = document["cases"]
     return {
         "total": len(ids),
         "offset": offset,
@@ -192,8 +197,8 @@ def case_timeline(session: Session, log_id: int, case_id: str) -> dict[str, Any]
                 "activity": row.activity,
                 "department": row.department,
                 "resource": row.resource,
-                "timestamp": _iso(row.timestamp_us),
-                "started": _iso(row.start_us) if row.start_us is not None else None,
+                "timestamp": iso_utc(row.timestamp_us),
+                "started": iso_utc(row.start_us) if row.start_us is not None else None,
                 "lifecycle": row.lifecycle,
                 "line": row.line,
                 "wait_s": wait,
@@ -210,7 +215,3 @@ def case_timeline(session: Session, log_id: int, case_id: str) -> dict[str, Any]
         "duration_s": (last - first) / 1e6,
         "handoffs": sum(e["handoff"] for e in events),
     }
-
-
-def _iso(micros: int) -> str:
-    return datetime.fromtimestamp(micros / 1e6, UTC).isoformat().replace("+00:00", "Z")

@@ -126,7 +126,10 @@ def import_file(
             session.flush()
     except IntegrityError:
         # the same content was imported meanwhile by another request or process
-        return require(_find(session, content, fingerprint), "The log vanished."), False
+        stored = _find(session, content, fingerprint)
+        if stored is None:
+            raise
+        return stored, False
     _store_events(session, log, row.id or 0, progress)
     row.import_seconds = round(time.perf_counter() - started, 3)
     session.add(row)

@@ -8,7 +8,7 @@ from typing import Literal
 import polars as pl
 
 from app.mining.analysis import duplicates, pingpong, rework, variants
-from app.mining.analysis.prepared import Prepared
+from app.mining.analysis.prepared import SEPARATOR, Prepared
 
 __all__ = ["Finding", "cases_behind"]
 
@@ -53,6 +53,6 @@ def cases_behind(prepared: Prepared, finding: Finding) -> list[str]:
         ranked = variants.run(prepared, variants.Params(top=finding.rank))
         if not finding.rank or finding.rank > len(ranked):
             return []
-        key = variants.SEPARATOR.join(ranked[finding.rank - 1].activities)
+        key = SEPARATOR.join(ranked[finding.rank - 1].activities)
         frame = variants.sequences(prepared).filter(pl.col("key") == key)
     return sorted(frame.get_column("case_id").unique().to_list())

@@ -3,27 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import UTC, datetime
 from typing import Any
 
 import polars as pl
 
 from app.lib.graph import ProcessGraph
+from app.lib.times import iso_utc
 from app.mining.analysis import conformance
 from app.mining.analysis.calendar import Calendar
 from app.mining.analysis.filters import Filters
 from app.mining.analysis.prepared import prepare
 from app.mining.analysis.registry import ANALYSES
+from app.mining.normalise import UNASSIGNED
 
 __all__ = ["analysis_document"]
-
-UNASSIGNED = "(unassigned)"
-
-
-def _iso(micros: int | None) -> str | None:
-    if micros is None:
-        return None
-    return datetime.fromtimestamp(micros / 1e6, UTC).isoformat().replace("+00:00", "Z")
 
 
 def analysis_document(
@@ -63,8 +56,8 @@ def analysis_document(
             "events": prepared.events.height,
             "activities": prepared.events.get_column("activity").n_unique(),
             "departments": departments,
-            "first_event": _iso(stamps.min()) if stamps.len() else None,  # type: ignore[arg-type]
-            "last_event": _iso(stamps.max()) if stamps.len() else None,  # type: ignore[arg-type]
+            "first_event": iso_utc(stamps.min()) if stamps.len() else None,  # type: ignore[arg-type]
+            "last_event": iso_utc(stamps.max()) if stamps.len() else None,  # type: ignore[arg-type]
         }
     }
     for key, analysis in ANALYSES.items():

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 import polars as pl
 
-__all__ = ["Filters"]
+from app.mining.analysis.prepared import SEPARATOR
 
-SEPARATOR = "\x1f"
+__all__ = ["Filters"]
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,8 @@ from app.mining.analysis.calendar import Calendar, business_seconds
 __all__ = ["Prepared", "prepare"]
 
 US = 1_000_000
+SEPARATOR = "\x1f"
+"""Joins names into one key (a variant, a set of departments); no name holds it."""
 
 
 @dataclass(frozen=True)

@@ -6,11 +6,9 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from app.mining.analysis.prepared import Prepared
+from app.mining.analysis.prepared import SEPARATOR, Prepared
 
 __all__ = ["Params", "VariantRow", "run"]
-
-SEPARATOR = "\x1f"
 
 
 @dataclass(frozen=True)
