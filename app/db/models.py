@@ -92,6 +92,9 @@ class ProcessVersion(SQLModel, table=True):
     kind: str = Field(max_length=10)
     status: str = Field(max_length=20)
     description: str | None = None
+    effort_months: float | None = None
+    one_off_cost: float | None = None
+    expected_impact: str | None = Field(default=None, max_length=10)
     position: int = 0
 
 

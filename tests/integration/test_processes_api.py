@@ -303,3 +303,21 @@ def test_deleting_a_process_removes_its_versions(catalogue: Client) -> None:
     assert catalogue.delete("/api/processes/pothole").status_code == 204
     assert [p["slug"] for p in catalogue.get("/api/processes").json()] == ["permit-question"]
     assert catalogue.get("/api/handoffs?department=roads").json() == []
+
+
+def test_option_figures_can_be_set_cleared_and_are_not_copied(catalogue: Client) -> None:
+    base = "/api/processes/pothole/versions"
+    figures = {"effort_months": 3, "one_off_cost": 12500.5, "expected_impact": "medium"}
+    response = catalogue.patch(f"{base}/to-be", json=figures)
+    assert response.status_code == 200, response.text
+    assert {k: response.json()[k] for k in figures} == figures
+    summary = catalogue.get(f"{base}?kind=to-be").json()[0]
+    assert {k: summary[k] for k in figures} == figures
+    assert "expected_impact: medium" in catalogue.get("/api/processes/pothole/export").text
+    copy = catalogue.post(f"{base}/to-be/copy", json={"label": "option-c", "effort_months": 1})
+    assert copy.status_code == 201, copy.text
+    assert [copy.json()[k] for k in figures] == [1, None, None]
+    cleared = catalogue.patch(f"{base}/to-be", json={"expected_impact": None}).json()
+    assert cleared["expected_impact"] is None and cleared["effort_months"] == 3
+    assert_problem(catalogue.patch(f"{base}/to-be", json={"effort_months": 0}), 400)
+    assert_problem(catalogue.patch(f"{base}/to-be", json={"expected_impact": "huge"}), 400)

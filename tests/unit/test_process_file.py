@@ -248,3 +248,38 @@ def test_names_with_yaml_line_breaks_are_refused() -> None:
     text = 'slug: p\nname: "P\\x85Q"\nowner: O\nversions: [{label: v, kind: as-is}]\n'
     with pytest.raises(InvalidProcess, match="must not hold control characters"):
         parse_process_yaml(text, "p.yaml")
+
+
+OPTION_HEAD = "slug: x\nname: X\nowner: O\nversions:\n  - label: b\n    kind: to-be\n"
+
+
+def test_option_figures_are_read_and_written_in_canonical_order() -> None:
+    text = OPTION_HEAD + (
+        "    description: Option B\n"
+        "    effort_months: 2.5\n"
+        "    one_off_cost: 15000\n"
+        "    expected_impact: high\n"
+    )
+    process = parse_process_yaml(text)
+    version = process.versions[0]
+    assert (version.effort_months, version.one_off_cost, version.expected_impact) == (
+        2.5,
+        15000,
+        "high",
+    )
+    assert dump_process_yaml(process) == text
+
+
+@pytest.mark.parametrize(
+    ("line", "words"),
+    [
+        ("effort_months: 0", "versions[0].effort_months: input should be greater than 0"),
+        ("one_off_cost: -1", "versions[0].one_off_cost: input should be greater than or equal"),
+        ("expected_impact: huge", "versions[0].expected_impact: input should be 'low'"),
+    ],
+)
+def test_bad_option_figures_are_refused_with_key_and_line(line: str, words: str) -> None:
+    with pytest.raises(InvalidProcess) as caught:
+        parse_process_yaml(OPTION_HEAD + f"    {line}\n", "x.yaml")
+    assert str(caught.value).startswith("x.yaml, line 7: "), str(caught.value)
+    assert words in str(caught.value)

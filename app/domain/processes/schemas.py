@@ -13,6 +13,7 @@ __all__ = [
     "FlowPublic",
     "FlowUpdate",
     "HandoffPublic",
+    "Impact",
     "ProcessCreate",
     "ProcessFile",
     "ProcessPublic",
@@ -45,6 +46,8 @@ Text = Annotated[
 """Free text: line breaks and tabs allowed, other control characters not."""
 Hours = Annotated[float, Field(gt=0, le=1_000_000)]
 Amount = Annotated[float, Field(ge=0, le=1_000_000_000)]
+Months = Annotated[float, Field(gt=0, le=1200)]
+Impact = Literal["low", "medium", "high"]
 Kind = Literal["as-is", "to-be"]
 Status = Literal["current", "retired", "draft", "in-review", "approved", "rejected"]
 
@@ -102,6 +105,15 @@ class VersionFile(BaseModel):
         "approved or rejected.",
     )
     description: Text | None = None
+    effort_months: Months | None = Field(
+        default=None, description="Months of work to put the option in place (e.g. 3)."
+    )
+    one_off_cost: Amount | None = Field(
+        default=None, description="One-off cost of putting the option in place, in currency units."
+    )
+    expected_impact: Impact | None = Field(
+        default=None, description="Expected impact of the option: low, medium or high."
+    )
     steps: list[StepFile] = Field(default_factory=list)
     flows: list[FlowFile] = Field(default_factory=list)
 
@@ -162,16 +174,26 @@ class VersionUpdate(BaseModel):
     kind: Kind | None = None
     status: Status | None = None
     description: Text | None = None
+    effort_months: Months | None = None
+    one_off_cost: Amount | None = None
+    expected_impact: Impact | None = None
 
 
 class VersionCopy(BaseModel):
-    """Start a new version as a copy of an existing one (a to-be option from the as-is)."""
+    """Start a new version as a copy of an existing one (a to-be option from the as-is).
+
+    The option figures (effort, one-off cost, impact) are not copied: they describe
+    putting one option in place, so a copy starts without them unless given here.
+    """
 
     model_config = _API
 
     label: Label
     kind: Kind = "to-be"
     description: Text | None = None
+    effort_months: Months | None = None
+    one_off_cost: Amount | None = None
+    expected_impact: Impact | None = None
 
 
 class StepCreate(StepFile):
@@ -243,6 +265,9 @@ class VersionSummary(BaseModel):
     kind: str
     status: str
     description: str | None
+    effort_months: float | None = None
+    one_off_cost: float | None = None
+    expected_impact: Impact | None = None
     steps: int
     handoffs: int
 
@@ -254,6 +279,9 @@ class VersionPublic(BaseModel):
     kind: str
     status: str
     description: str | None
+    effort_months: float | None = None
+    one_off_cost: float | None = None
+    expected_impact: Impact | None = None
     steps: list[StepPublic]
     flows: list[FlowPublic]
 

@@ -246,6 +246,9 @@ def _write_version(
         kind=version.kind,
         status=version.status or VERSION_STATUSES[version.kind][0],
         description=version.description,
+        effort_months=version.effort_months,
+        one_off_cost=version.one_off_cost,
+        expected_impact=version.expected_impact,
         position=position,
     )
     session.add(row)
@@ -396,7 +399,7 @@ def create_version(session: Session, slug: str, version: VersionFile) -> Process
 
 
 def update_version(session: Session, slug: str, label: str, changes: dict[str, Any]) -> ProcessTree:
-    """Change a version's label, kind, status or description (PATCH).
+    """Change a version's label, kind, status, description or option figures (PATCH).
 
     Raises:
         Conflict: the new label is taken.
@@ -434,6 +437,9 @@ def delete_version(session: Session, slug: str, label: str) -> None:
 def copy_version(session: Session, slug: str, label: str, copy: VersionCopy) -> ProcessTree:
     """Start a new version as a copy of an existing one, e.g. a to-be option from the as-is.
 
+    Steps and flows are copied; the option figures are the copy's own (``copy``), not the
+    source's.
+
     Raises:
         Conflict: the new label is taken.
     """
@@ -445,6 +451,9 @@ def copy_version(session: Session, slug: str, label: str, copy: VersionCopy) -> 
             "label": copy.label,
             "kind": copy.kind,
             "status": None,
+            "effort_months": copy.effort_months,
+            "one_off_cost": copy.one_off_cost,
+            "expected_impact": copy.expected_impact,
             "description": copy.description
             or f"Option starting from '{source.label}'"
             + (f": {original.description}" if original.description else ""),

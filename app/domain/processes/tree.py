@@ -71,6 +71,7 @@ class ProcessTree:
                     "kind": v.kind,
                     "status": v.status,
                     "description": v.description,
+                    **_figures(v),
                     "steps": [
                         {
                             "id": s.key,
@@ -107,6 +108,7 @@ class ProcessTree:
             kind=version.kind,
             status=version.status,
             description=version.description,
+            **_figures(version),
             steps=[self.step_public(s) for s in self.steps[vid]],
             flows=[self.flow_public(f) for f in self.flows[vid]],
         )
@@ -165,6 +167,7 @@ class ProcessTree:
                     kind=v.kind,
                     status=v.status,
                     description=v.description,
+                    **_figures(v),
                     steps=len(self.steps[v.id or 0]),
                     handoffs=sum(self.is_handoff(f) for f in self.flows[v.id or 0]),
                 )
@@ -198,6 +201,15 @@ class ProcessTree:
                     )
                 )
         return out
+
+
+def _figures(version: ProcessVersion) -> dict[str, Any]:
+    """The option figures of a version: effort, one-off cost and expected impact."""
+    return {
+        "effort_months": version.effort_months,
+        "one_off_cost": version.one_off_cost,
+        "expected_impact": version.expected_impact,
+    }
 
 
 def load_trees(session: Session, processes: list[Process]) -> list[ProcessTree]:
