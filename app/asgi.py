@@ -18,8 +18,10 @@ from app import __version__
 from app.config import Settings
 from app.db.engine import commit, open_database, session_scope
 from app.db.models import EventLog, Process
+from app.domain.analyses.background import BackgroundAnalyses
 from app.domain.analyses.controllers import AnalysisController
 from app.domain.catalogue.controllers import (
+    CustomerMapController,
     DepartmentController,
     OwnerController,
     WhoDoesWhatController,
@@ -109,6 +111,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         if interrupted:
             log.warning("%d import job(s) were interrupted by the last stop", interrupted)
         app.state.import_runner = ImportRunner(engine, limits, settings.work_dir)
+        app.state.background = BackgroundAnalyses(engine)
         if settings.load_samples:
             loaded = load_samples(engine, settings)
             if loaded:
@@ -118,9 +121,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 log.info("Loaded %d demo event logs from %s", logs, settings.event_logs_dir)
 
     def stop(app: Litestar) -> None:
-        runner = getattr(app.state, "import_runner", None)
-        if runner is not None:
-            runner.shutdown()
+        for name in ("import_runner", "background"):
+            runner = getattr(app.state, name, None)
+            if runner is not None:
+                runner.shutdown()
         engine = getattr(app.state, "engine", None)
         if engine is not None:
             engine.dispose()
@@ -136,6 +140,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         DepartmentController,
         OwnerController,
         WhoDoesWhatController,
+        CustomerMapController,
     ]
     if STATIC_DIR.is_dir():
         route_handlers.append(

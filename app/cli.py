@@ -147,7 +147,7 @@ def _import_log(args: argparse.Namespace, settings: Settings) -> int:
 
 def _analyze(args: argparse.Namespace, settings: Settings) -> int:
     from app.lib.times import instant
-    from app.mining.analysis import Filters, analysis_document
+    from app.mining.analysis import Filters, analysis_document, conformance, repeats
     from app.mining.analysis.calendar import calendar_from
     from app.mining.eventlog import read_event_log
 
@@ -169,7 +169,7 @@ def _analyze(args: argparse.Namespace, settings: Settings) -> int:
             options,
             workdir=settings.work_dir,
             progress=bar,
-            keep_attributes=False,
+            keep_attributes=graph is not None or args.duplicate_requests is not None,
         )
     finally:
         bar.close()
@@ -183,7 +183,23 @@ def _analyze(args: argparse.Namespace, settings: Settings) -> int:
         args.business_hours, args.calendar_timezone, args.holidays, args.department_hours
     )
     document = analysis_document(
-        log.events, log.stats, filters=filters, process=graph, ordered=True, calendar=calendar
+        log.events,
+        log.stats,
+        filters=filters,
+        process=graph,
+        conformance_params=conformance.Params(
+            threshold=args.match_threshold,
+            mapping=_mapping_flags(args.map or []),
+            stop_clock=tuple(args.stop_clock or ()),
+            channel=args.channel,
+        ),
+        ordered=True,
+        calendar=calendar,
+        duplicate_requests=(
+            repeats.Params(args.duplicate_requests, _positive(args.within_days, "--within-days"))
+            if args.duplicate_requests is not None
+            else None
+        ),
     )
     if args.json:
         print(json.dumps(document, indent=2, ensure_ascii=False))
@@ -192,6 +208,23 @@ def _analyze(args: argparse.Namespace, settings: Settings) -> int:
 
         print("\n".join(summary_lines(document)))
     return 0
+
+
+def _mapping_flags(pairs: list[str]) -> dict[str, str | None]:
+    """``--map ACTIVITY=STEP`` flags as a mapping (an empty step leaves it unmapped)."""
+    mapping: dict[str, str | None] = {}
+    for pair in pairs:
+        activity, sep, step = pair.partition("=")
+        if not sep or not activity.strip():
+            raise DomainError(f"--map takes ACTIVITY=STEP (a step id), not {pair!r}.")
+        mapping[activity.strip()] = step.strip() or None
+    return mapping
+
+
+def _positive(value: float, flag: str) -> float:
+    if not value > 0:
+        raise DomainError(f"{flag} must be a number of days above zero, not {value:g}.")
+    return value
 
 
 def _add_reading(parser: argparse.ArgumentParser) -> None:
@@ -305,6 +338,42 @@ def _parser() -> argparse.ArgumentParser:
         action="append",
         metavar="DEPT=HOURS",
         help="a department's own hours, e.g. 'Roads=Mon-Fri 07:00-15:30' (repeatable)",
+    )
+    checks = analyze.add_argument_group("conformance and service standards (with --process)")
+    checks.add_argument(
+        "--map",
+        action="append",
+        metavar="ACTIVITY=STEP",
+        help="map a log activity to a documented step id; 'ACTIVITY=' leaves it unmapped",
+    )
+    checks.add_argument(
+        "--match-threshold",
+        type=float,
+        default=85.0,
+        metavar="N",
+        help="similarity (0-100) at which an activity matches a step by name (85)",
+    )
+    checks.add_argument(
+        "--stop-clock",
+        action="append",
+        metavar="ACTIVITY",
+        help="the standards' clock stops from this activity to the next event (repeatable)",
+    )
+    checks.add_argument(
+        "--channel",
+        metavar="COL",
+        help="column with the request's channel (found by name by default; '' for none)",
+    )
+    repeat = analyze.add_argument_group("duplicate requests (the same problem reported twice)")
+    repeat.add_argument(
+        "--duplicate-requests", metavar="COL", help="column naming the problem (address, asset)"
+    )
+    repeat.add_argument(
+        "--within-days",
+        type=float,
+        default=30.0,
+        metavar="N",
+        help="reports of one value within N days of each other are one problem (30)",
     )
     analyze.set_defaults(run=_analyze)
     return parser

@@ -45,6 +45,12 @@ class Settings(BaseSettings):
     max_decompressed_bytes: int = Field(
         default=10 * 1024**3, description="Largest content a .gz or .zip upload may expand to."
     )
+    inline_model_events: int = Field(
+        default=200_000,
+        ge=0,
+        description="Logs up to this many events get their discovered model within the "
+        "request; larger ones in the background (the request answers 202 until it is ready).",
+    )
     sync_import_bytes: int = Field(
         default=16 * 1024**2,
         description="Uploads up to this size are imported within the request; larger ones "

@@ -22,6 +22,7 @@ from sqlalchemy import (
 from sqlmodel import Field, SQLModel
 
 __all__ = [
+    "ActivityMapping",
     "AnalysisResult",
     "Department",
     "Event",
@@ -251,3 +252,16 @@ class AnalysisResult(SQLModel, table=True):
     created_at: datetime = Field(
         default_factory=_now, sa_column=Column(DateTime(timezone=True), nullable=False)
     )
+
+
+class ActivityMapping(SQLModel, table=True):
+    """An analyst's choice of the documented step a log activity stands for, per log and
+    process version (``step`` None: the activity maps to no step). Deleted with the log."""
+
+    __tablename__ = "activity_mapping"
+
+    log_id: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    process: str = Field(primary_key=True, max_length=100)
+    version: str = Field(primary_key=True, max_length=100)
+    activity: str = Field(primary_key=True)
+    step: str | None = Field(default=None, max_length=100)

@@ -167,8 +167,11 @@ ANALYSED_COLUMNS = ("case_id", "activity", "department", "timestamp_us", "line",
 """The event columns the analyses read, in the order ``events_frame`` expects them."""
 
 
-def events_frame(batches: Iterator[list[tuple[Any, ...]]]) -> pl.DataFrame:
-    """Stored events (rows in ``ANALYSED_COLUMNS`` order, in batches) as a frame."""
+def events_frame(
+    batches: Iterator[list[tuple[Any, ...]]], *, attributes: bool = False
+) -> pl.DataFrame:
+    """Stored events (rows in ``ANALYSED_COLUMNS`` order, then ``attributes`` when asked
+    for, in batches) as a frame."""
     schema = {
         "case_id": pl.String,
         "activity": pl.String,
@@ -177,5 +180,7 @@ def events_frame(batches: Iterator[list[tuple[Any, ...]]]) -> pl.DataFrame:
         "line": pl.Int64,
         "start_us": pl.Int64,
     }
+    if attributes:
+        schema["attributes"] = pl.String
     chunks = [pl.DataFrame(batch, schema=schema, orient="row") for batch in batches if batch]
     return pl.concat(chunks) if chunks else pl.DataFrame(schema=schema)

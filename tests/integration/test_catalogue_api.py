@@ -196,3 +196,40 @@ def test_control_characters_in_names_are_refused(client: Client) -> None:
         body = assert_problem(client.post("/api/departments", json={"name": name}), 400)
         assert "holds characters that are not allowed here" in body["detail"]
     assert client.get("/api/departments").json() == []
+
+
+def test_customer_map_of_the_catalogue(catalogue: Client) -> None:
+    """As-is steps per department (hand-counted from the YAML): Building 2 (permit),
+    Contact Centre 3, Engineering 1, Roads 3 (pothole)."""
+    as_is = catalogue.get("/api/customer-map").json()
+    assert as_is["source"] == "catalogue" and as_is["kind"] == "as-is"
+    assert [
+        (d["department"], d["steps"], d["handoffs_in"], d["handoffs_out"])
+        for d in as_is["departments"]
+    ] == [
+        ("Building", 2, 1, 1),
+        ("Contact Centre", 3, 1, 1),
+        ("Engineering", 1, 1, 1),
+        ("Roads", 3, 1, 1),
+    ]
+    assert [
+        (
+            h["from_department"],
+            h["to_department"],
+            h["count"],
+            h["processes"],
+            h["unowned"],
+            h["tightest_standard_hours"],
+        )
+        for h in as_is["handoffs"]
+    ] == [
+        ("Building", "Engineering", 1, ["permit-question"], 0, 48),
+        ("Contact Centre", "Roads", 1, ["pothole"], 1, 24),
+        ("Engineering", "Building", 1, ["permit-question"], 1, None),
+        ("Roads", "Contact Centre", 1, ["pothole"], 0, 48),
+    ]
+    to_be = catalogue.get("/api/customer-map?kind=to-be").json()
+    assert [
+        (h["from_department"], h["to_department"], h["tightest_standard_hours"])
+        for h in to_be["handoffs"]
+    ] == [("Contact Centre", "Roads", 4)]

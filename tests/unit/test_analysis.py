@@ -372,3 +372,149 @@ def test_work_time_needs_start_times() -> None:
         }
     ]
     assert document_of(LOGS / "handoffs.csv")["work_time"] == []
+
+
+def _pothole(**kwargs: Any) -> Any:
+    """standards.csv's documented version: Log request (CC) -> Inspect site -> Close request."""
+    from app.lib.graph import GraphFlow, GraphStep, ProcessGraph
+
+    return ProcessGraph(
+        process="pothole",
+        version="as-is",
+        standard_hours=12,
+        steps=[
+            GraphStep("log", "Log request", CC),
+            GraphStep("inspect", "Inspect site", ROADS),
+            GraphStep("close", "Close request", ROADS),
+        ],
+        flows=[GraphFlow("log", "inspect", standard_hours=6), GraphFlow("inspect", "close")],
+        **kwargs,
+    )
+
+
+def _standards_doc(**params: Any) -> dict[str, Any]:
+    from app.mining.analysis.conformance import Params
+
+    path = LOGS / "standards.csv"
+    log = read_event_log(path, path.name)
+    return analysis_document(
+        log.events, log.stats, process=_pothole(), conformance_params=Params(**params)
+    )
+
+
+def test_service_standards_by_channel_and_with_the_clock_stopped() -> None:
+    """Case spans: A 26 h (24 h of it after 'Waiting for resident'), B 13 h, C 2 h, D 1 h;
+    channels: A, D phone; B, C web. The process standard is 12 h."""
+    plain = _standards_doc()["conformance"]["service_standards"]
+    assert (plain["process"]["observed"], plain["process"]["met"]) == (4, 2)  # A, B miss
+    assert plain["process"]["cases_missing_examples"] == ["A", "B"]
+    assert [(c["channel"], c["observed"], c["met"]) for c in plain["process"]["by_channel"]] == [
+        ("Phone", 2, 1),
+        ("Web", 2, 1),
+    ]
+    # Log request -> Inspect site directly: B 12 h (misses 6 h), C 1 h, D 1 h; A waits between
+    flow = plain["flows"][0]
+    assert (flow["observed"], flow["met"], flow["cases_missing_examples"]) == (3, 2, ["B"])
+    assert [(c["channel"], c["observed"], c["met"]) for c in flow["by_channel"]] == [
+        ("Phone", 1, 1),
+        ("Web", 2, 1),
+    ]
+
+    stopped = _standards_doc(stop_clock=("Waiting for resident",))["conformance"]
+    process = stopped["service_standards"]["process"]
+    # A's clock stops from 09:00 on the 4th to 09:00 on the 5th: 26 h - 24 h = 2 h, met
+    assert (process["met"], process["cases_missing_examples"]) == (3, ["B"])
+    assert [(c["channel"], c["met"]) for c in process["by_channel"]] == [("Phone", 2), ("Web", 1)]
+    assert stopped["service_standards"]["stop_clock"] == ["Waiting for resident"]
+
+    none = _standards_doc(channel="")["conformance"]["service_standards"]
+    assert "by_channel" not in none["process"]
+
+
+def test_fitness_by_token_replay_equals_pm4py_on_the_whole_log() -> None:
+    """Replay is run once per variant and weighted; pm4py on every case must agree."""
+    import pandas as pd
+    import pm4py
+
+    fitness = _standards_doc()["conformance"]["fitness"]
+    # A, B, C follow Log -> Inspect -> Close (A's 'Waiting for resident' maps to no step);
+    # D stops after Inspect site and does not reach the end
+    assert fitness["events_left_out"] == 1
+    assert (fitness["cases_replayed"], fitness["variants_replayed"]) == (4, 2)
+    assert fitness["fitting_cases_share"] == 0.75
+    assert fitness["alignments"] == "computed for every variant"
+    assert 0 < fitness["alignment_fitness"] < 1
+    traces = {"A": 3, "B": 3, "C": 3, "D": 2}
+    names = ["Log request", "Inspect site", "Close request"]
+    frame = pd.DataFrame(
+        {
+            "case:concept:name": [c for c, n in traces.items() for _ in range(n)],
+            "concept:name": [names[i] for n in traces.values() for i in range(n)],
+            "time:timestamp": pd.date_range("2024-01-01", periods=11, freq="h", tz="UTC"),
+        }
+    )
+    dfg = {("Log request", "Inspect site"): 1, ("Inspect site", "Close request"): 1}
+    net, im, fm = pm4py.convert_to_petri_net(dfg, {"Log request": 1}, {"Close request": 1})
+    expected = pm4py.fitness_token_based_replay(frame, net, im, fm)
+    assert fitness["value"] == pytest.approx(expected["log_fitness"], abs=1e-4)
+    assert fitness["value"] < 1.0
+    assert expected["percentage_of_fitting_traces"] == 75.0
+
+
+def test_a_log_that_follows_the_documentation_fits_perfectly() -> None:
+    from app.mining.analysis.conformance import Params
+
+    path = LOGS / "standards.csv"
+    log = read_event_log(path, path.name)
+    complete = log.events.filter(pl.col("case_id") != "D")
+    doc = analysis_document(complete, log.stats, process=_pothole(), conformance_params=Params())
+    fitness = doc["conformance"]["fitness"]
+    assert (fitness["value"], fitness["alignment_fitness"], fitness["fitting_cases_share"]) == (
+        1.0,
+        1.0,
+        1.0,
+    )
+
+
+def test_duplicate_requests_chain_within_the_window() -> None:
+    """Address '12 Main St': A and B start 2024-03-04 08:00 (B's value differs only in case
+    and spaces), C 16 days later; '5 Elm Ave' only D."""
+    from app.mining.analysis.repeats import Params
+
+    path = LOGS / "standards.csv"
+    log = read_event_log(path, path.name)
+
+    def section(days: float) -> dict[str, Any]:
+        doc = analysis_document(log.events, log.stats, duplicate_requests=Params("Address", days))
+        result: dict[str, Any] = doc["duplicate_requests"]
+        return result
+
+    two_weeks = section(14)
+    assert (two_weeks["cases_with_value"], two_weeks["groups"], two_weeks["repeat_cases"]) == (
+        4,
+        1,
+        1,
+    )
+    assert two_weeks["largest_groups"] == [
+        {
+            "value": "12 Main St",
+            "cases": 2,
+            "case_ids": ["A", "B"],
+            "first_start": "2024-03-04T08:00:00Z",
+            "last_start": "2024-03-04T08:00:00Z",
+        }
+    ]
+    assert two_weeks["share_of_cases"] == 0.25
+    month = section(30)
+    assert (month["groups"], month["repeat_cases"]) == (1, 2)
+    assert month["largest_groups"][0]["case_ids"] == ["A", "B", "C"]
+
+
+def test_duplicate_requests_name_a_missing_column() -> None:
+    from app.lib.errors import InvalidRequest
+    from app.mining.analysis.repeats import Params
+
+    path = LOGS / "standards.csv"
+    log = read_event_log(path, path.name)
+    with pytest.raises(InvalidRequest, match=r"no column 'Street'.*Address, Channel"):
+        analysis_document(log.events, log.stats, duplicate_requests=Params("Street"))

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from litestar import Controller, Response, get
+from litestar import Controller, Response, get, put
+from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath, FromQuery, QueryParameter
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.status_codes import HTTP_202_ACCEPTED
+from pydantic import BaseModel, Field
 
 from app.db.engine import commit
 from app.domain.analyses import services
+from app.domain.analyses.mapping import mapping_document, replace_mapping
 from app.domain.deps import DbSession, IdPath
 from app.lib.times import instant
-from app.mining.analysis import Filters
+from app.mining.analysis import Filters, conformance, repeats
 from app.mining.analysis.calendar import calendar_from
 from app.mining.analysis.cases import Finding
 
@@ -43,6 +47,14 @@ def provide_filters(
     )
 
 
+class MappingUpdate(BaseModel):
+    """Activities of the log mapped to step ids of a version (null: to no step)."""
+
+    process: str = Field(min_length=1, max_length=100)
+    version: str | None = Field(default=None, max_length=100)
+    mapping: dict[str, str | None]
+
+
 class AnalysisController(Controller):
     """Analyses of an imported log (CONTRACT section 3)."""
 
@@ -66,14 +78,71 @@ class AnalysisController(Controller):
         department_hours: Annotated[
             list[str] | None, QueryParameter(description="'Roads=Mon-Fri 07:00-15:30'")
         ] = None,
+        match_threshold: Annotated[float, QueryParameter(ge=0, le=100)] = 85.0,
+        stop_clock: Annotated[
+            list[str] | None,
+            QueryParameter(description="activities that stop the service-standard clock"),
+        ] = None,
+        channel: Annotated[
+            str | None,
+            QueryParameter(description="column with the request's channel ('' for none)"),
+        ] = None,
+        duplicate_attribute: Annotated[
+            str | None,
+            QueryParameter(description="column naming the problem, to find repeat reports"),
+        ] = None,
+        duplicate_days: Annotated[float, QueryParameter(gt=0, le=3650)] = 30.0,
     ) -> Response[dict[str, Any]]:
         """The analysis document: handoffs, ping-pong, rework, duplicates, variants, conformance."""
         calendar = calendar_from(business_hours, calendar_timezone, holidays, department_hours)
         document, cached = services.analysis(
-            session, log_id, filters, process=process, version=version, calendar=calendar
+            session,
+            log_id,
+            filters,
+            process=process,
+            version=version,
+            checks=conformance.Params(
+                threshold=match_threshold, stop_clock=tuple(stop_clock or ()), channel=channel
+            ),
+            calendar=calendar,
+            duplicate_requests=(
+                repeats.Params(duplicate_attribute, duplicate_days) if duplicate_attribute else None
+            ),
         )
         commit(session)
         return Response(document, headers={"X-Handoff-Cache": "hit" if cached else "miss"})
+
+    @get("/mapping", sync_to_thread=True)
+    def mapping(
+        self,
+        session: DbSession,
+        log_id: IdPath,
+        process: FromQuery[str],
+        version: FromQuery[str | None] = None,
+        match_threshold: Annotated[float, QueryParameter(ge=0, le=100)] = 85.0,
+    ) -> dict[str, Any]:
+        """How the log's activities map to the steps of a documented version."""
+        graph = services.require_graph(session, process, version)
+        return mapping_document(session, log_id, graph, match_threshold)
+
+    @put("/mapping", sync_to_thread=True)
+    def set_mapping(
+        self, session: DbSession, log_id: IdPath, data: JSONBody[MappingUpdate]
+    ) -> dict[str, Any]:
+        """Store the analyst's mapping of activities to steps (replaces the earlier one)."""
+        graph = services.require_graph(session, data.process, data.version)
+        replace_mapping(session, log_id, graph, data.mapping)
+        commit(session)
+        return mapping_document(session, log_id, graph)
+
+    @get("/customer-map", sync_to_thread=True)
+    def customer_map(
+        self, session: DbSession, log_id: IdPath, filters: NamedDependency[Filters]
+    ) -> dict[str, Any]:
+        """Departments as nodes, handoff volumes and waits as edges (the maps draw it)."""
+        document = services.customer_map(session, log_id, filters)
+        commit(session)
+        return document
 
     @get("/directly-follows", sync_to_thread=True)
     def directly_follows(
@@ -91,19 +160,35 @@ class AnalysisController(Controller):
     def model(
         self,
         session: DbSession,
+        state: State,
         log_id: IdPath,
         filters: NamedDependency[Filters],
         variants: Annotated[int, QueryParameter(ge=1, le=1000)] = 20,
-    ) -> Response[str]:
-        """A BPMN 2.0 model of the most frequent variants (pm4py's inductive miner)."""
-        xml, cached = services.bpmn(session, log_id, filters, variants)
+    ) -> Response[Any]:
+        """A BPMN 2.0 model of the most frequent variants (pm4py's inductive miner); for a
+        large log, 202 while it is computed in the background, then the model."""
+        xml, cache = services.bpmn(
+            session,
+            log_id,
+            filters,
+            variants,
+            background=state.background,
+            inline_events=state.settings.inline_model_events,
+        )
         commit(session)
+        if xml is None:
+            return Response(
+                {"state": "running", "detail": "The model is being discovered; ask again."},
+                status_code=HTTP_202_ACCEPTED,
+                media_type="application/json",
+                headers={"Retry-After": "2", "X-Handoff-Cache": cache},
+            )
         return Response(
             xml,
             media_type="application/xml",
             headers={
                 "Content-Disposition": f'attachment; filename="log-{log_id}.bpmn"',
-                "X-Handoff-Cache": "hit" if cached else "miss",
+                "X-Handoff-Cache": cache,
             },
         )
 

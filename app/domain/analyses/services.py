@@ -7,13 +7,15 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import Any
 
 from sqlalchemy import text
 from sqlmodel import Session
 
 from app.db.models import AnalysisResult
+from app.domain.analyses.background import BackgroundAnalyses
+from app.domain.analyses.mapping import stored_mapping
 from app.domain.event_logs.services import get_log
 from app.domain.processes.graph import version_graph
 from app.domain.processes.services import get_tree
@@ -21,7 +23,7 @@ from app.domain.processes.yaml_format import dump_process_yaml
 from app.lib.errors import InvalidRequest, require
 from app.lib.graph import ProcessGraph
 from app.lib.times import iso_utc
-from app.mining.analysis import Calendar, Filters, analysis_document, prepare
+from app.mining.analysis import Calendar, Filters, analysis_document, conformance, prepare, repeats
 from app.mining.analysis.cases import Finding, cases_behind
 from app.mining.discovery import bpmn_model, directly_follows
 from app.mining.eventlog import ANALYSED_COLUMNS, events_frame
@@ -31,17 +33,22 @@ __all__ = [
     "analysis",
     "bpmn",
     "case_timeline",
+    "customer_map",
     "directly_follows_graph",
     "finding_cases",
+    "graph_of",
+    "require_graph",
 ]
 
-ANALYSIS_VERSION = 5
+ANALYSIS_VERSION = 6
 """Bump when the analysis code changes its results, so cached documents are recomputed."""
 BATCH = 100_000
 
 
-def _batches(session: Session, log_id: int) -> Iterator[list[tuple[Any, ...]]]:
-    columns = ", ".join(ANALYSED_COLUMNS)
+def _batches(
+    session: Session, log_id: int, *, attributes: bool = False
+) -> Iterator[list[tuple[Any, ...]]]:
+    columns = ", ".join(ANALYSED_COLUMNS + (("attributes",) if attributes else ()))
     result = session.connection().execute(
         text(f"SELECT {columns} FROM event WHERE log_id = :log ORDER BY seq"), {"log": log_id}
     )
@@ -49,7 +56,7 @@ def _batches(session: Session, log_id: int) -> Iterator[list[tuple[Any, ...]]]:
         yield [tuple(row) for row in batch]
 
 
-def _graph(
+def graph_of(
     session: Session, process: str | None, version: str | None
 ) -> tuple[ProcessGraph | None, str]:
     """The documented version to compare with, and a fingerprint of its content."""
@@ -64,6 +71,20 @@ def _graph(
     return version_graph(document, label), f"{fingerprint}:{label}"
 
 
+def require_graph(session: Session, process: str, version: str | None) -> ProcessGraph:
+    """The graph of a stored process version (its as-is version when none is named)."""
+    graph, _ = graph_of(session, process, version)
+    assert graph is not None
+    return graph
+
+
+def _key(parts: list[Any]) -> str:
+    """The cache key of an analysis and its parameters."""
+    return hashlib.sha256(
+        json.dumps([ANALYSIS_VERSION, *parts], sort_keys=True, default=repr).encode()
+    ).hexdigest()
+
+
 def _cached(
     session: Session,
     log_id: int,
@@ -71,9 +92,7 @@ def _cached(
     compute: Callable[[], dict[str, Any]],
 ) -> tuple[dict[str, Any], bool]:
     """A document computed once per log and parameters, kept in ``analysis_result``."""
-    key = hashlib.sha256(
-        json.dumps([ANALYSIS_VERSION, *parts], sort_keys=True, default=repr).encode()
-    ).hexdigest()
+    key = _key(parts)
     cached = session.get(AnalysisResult, (log_id, key))
     if cached is not None:
         return cached.document, True
@@ -98,32 +117,66 @@ def analysis(
     *,
     process: str | None = None,
     version: str | None = None,
+    checks: conformance.Params | None = None,
     calendar: Calendar | None = None,
+    duplicate_requests: repeats.Params | None = None,
 ) -> tuple[dict[str, Any], bool]:
     """The analysis document of a stored log, computed once per log and parameters.
+
+    The conformance check uses the mapping of activities to steps stored for the log and
+    version (``mapping``), over the one given in ``checks``.
 
     Returns:
         The document and whether it came from the cache.
     """
     log = get_log(session, log_id)
-    graph, process_key = _graph(session, process, version)
+    graph, process_key = graph_of(session, process, version)
+    checks = checks or conformance.Params()
+    if graph is not None:
+        checks = replace(checks, mapping=stored_mapping(session, log_id, graph))
     imported = {
         "rows_read": log.rows_read,
         "exact_duplicate_rows_dropped": log.exact_duplicate_rows_dropped,
     }
+    attributes = graph is not None or duplicate_requests is not None
     return _cached(
         session,
         log_id,
-        ["analysis", repr(filters), process_key, repr(calendar)],
+        [
+            "analysis",
+            repr(filters),
+            process_key,
+            repr(checks) if graph is not None else "",
+            repr(calendar),
+            repr(duplicate_requests),
+        ],
         lambda: analysis_document(
-            events_frame(_batches(session, log_id)),
+            events_frame(_batches(session, log_id, attributes=attributes), attributes=attributes),
             imported,
             filters=filters,
             process=graph,
+            conformance_params=checks,
             ordered=True,
             calendar=calendar,
+            duplicate_requests=duplicate_requests,
         ),
     )
+
+
+def customer_map(session: Session, log_id: int, filters: Filters) -> dict[str, Any]:
+    """The department customer map of a log: departments (volume, time holding cases) as
+    nodes, handoffs (volume, waits, share of all handoff waiting) as edges."""
+    document, _ = analysis(session, log_id, filters)
+    total = sum(h["total_wait_s"] for h in document["handoffs"]) or None
+    return {
+        "source": "log",
+        "log_id": log_id,
+        "departments": document["departments"],
+        "handoffs": [
+            {**h, "share_of_wait": round(h["total_wait_s"] / total, 4) if total else None}
+            for h in document["handoffs"]
+        ],
+    }
 
 
 def directly_follows_graph(
@@ -139,18 +192,53 @@ def directly_follows_graph(
     return _cached(session, log_id, ["directly-follows", repr(filters)], compute)
 
 
-def bpmn(session: Session, log_id: int, filters: Filters, top_variants: int) -> tuple[str, bool]:
-    """A BPMN 2.0 model of the most frequent variants (pm4py's inductive miner)."""
-    get_log(session, log_id)
+def bpmn(
+    session: Session,
+    log_id: int,
+    filters: Filters,
+    top_variants: int,
+    *,
+    background: BackgroundAnalyses | None = None,
+    inline_events: int = 0,
+) -> tuple[str | None, str]:
+    """A BPMN 2.0 model of the most frequent variants (pm4py's inductive miner).
 
-    def compute() -> dict[str, Any]:
+    Args:
+        session: the database session.
+        log_id: the log.
+        filters: which cases to model.
+        top_variants: how many of the most frequent variants the model covers.
+        background: where to compute the model of a log larger than ``inline_events``.
+        inline_events: logs up to this many events are modelled within the request.
+
+    Returns:
+        The XML (None while it is being computed in the background) and the cache state:
+        ``hit``, ``miss`` or ``running``.
+
+    Raises:
+        InvalidRequest: no case passes the filters, or the background run failed.
+    """
+    log = get_log(session, log_id)
+    parts: list[Any] = ["bpmn", repr(filters), top_variants]
+
+    def compute(session: Session) -> dict[str, Any]:
         events = filters.apply(events_frame(_batches(session, log_id)))
         if events.height == 0:
             raise InvalidRequest("No case passes the filters, so there is nothing to model.")
         return {"xml": bpmn_model(events, top_variants).decode("utf-8")}
 
-    document, cached = _cached(session, log_id, ["bpmn", repr(filters), top_variants], compute)
-    return document["xml"], cached
+    if background is not None and log.events > inline_events:
+        key = _key(parts)
+        cached = session.get(AnalysisResult, (log_id, key))
+        if cached is not None:
+            return cached.document["xml"], "hit"
+        failure = background.take_failure(key)
+        if failure is not None:
+            raise InvalidRequest(f"The model of event log {log_id} could not be made: {failure}")
+        background.submit(key, lambda own: _cached(own, log_id, parts, lambda: compute(own)))
+        return None, "running"
+    document, cached_hit = _cached(session, log_id, parts, lambda: compute(session))
+    return document["xml"], "hit" if cached_hit else "miss"
 
 
 def finding_cases(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from litestar import Controller, delete, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody
@@ -22,7 +22,12 @@ from app.domain.catalogue.schemas import (
 )
 from app.domain.deps import DbSession, IdPath
 
-__all__ = ["DepartmentController", "OwnerController", "WhoDoesWhatController"]
+__all__ = [
+    "CustomerMapController",
+    "DepartmentController",
+    "OwnerController",
+    "WhoDoesWhatController",
+]
 
 Kind = Literal["as-is", "to-be"]
 
@@ -131,3 +136,17 @@ class WhoDoesWhatController(Controller):
     ) -> CatalogueOverview:
         """Departments with handoff counts, every unowned handoff, every process without owner."""
         return services.catalogue_overview(session, kind=kind)
+
+
+class CustomerMapController(Controller):
+    """The department customer map as data (the maps draw it)."""
+
+    path = "/api/customer-map"
+    tags = ["who does what"]
+
+    @get("/", sync_to_thread=True)
+    def customer_map(
+        self, session: DbSession, kind: FromQuery[Kind | None] = "as-is"
+    ) -> dict[str, Any]:
+        """Departments as nodes and the documented handoffs between them as edges."""
+        return services.customer_map(session, kind=kind)

@@ -28,6 +28,7 @@ __all__ = [
     "catalogue_overview",
     "create_department",
     "create_owner",
+    "customer_map",
     "delete_department",
     "delete_owner",
     "department_public",
@@ -284,3 +285,56 @@ def catalogue_overview(session: Session, *, kind: str | None = None) -> Catalogu
         unowned_handoffs=[h for h in handoffs if h.owner is None],
         processes_without_owner=[t.summary() for t in load_trees(session, list(ownerless))],
     )
+
+
+def customer_map(session: Session, *, kind: str | None = "as-is") -> dict[str, Any]:
+    """The department customer map of the catalogue: departments as nodes, documented
+    handoffs between them as edges (how many flows, in which processes, how many have no
+    owner, the tightest standard).
+
+    Args:
+        session: the database session.
+        kind: versions of this kind only (as-is by default, the way the city works today).
+    """
+    handoffs = list_handoffs(session, kind=kind)
+    edges: dict[tuple[str, str], list[Any]] = {}
+    for h in handoffs:
+        edges.setdefault((h.from_department, h.to_department), []).append(h)
+    steps = session.exec(
+        select(Department.name, func.count(col(Step.id)))
+        .join(Step, col(Step.department_id) == col(Department.id))
+        .join(ProcessVersion, col(ProcessVersion.id) == col(Step.version_id))
+        .where(True if kind is None else col(ProcessVersion.kind) == kind)
+        .group_by(Department.name)
+    ).all()
+    step_counts = dict(steps)
+    names = sorted({n for pair in edges for n in pair} | set(step_counts), key=str.lower)
+    return {
+        "source": "catalogue",
+        "kind": kind,
+        "departments": [
+            {
+                "department": name,
+                "steps": step_counts.get(name, 0),
+                "handoffs_in": sum(len(v) for (a, b), v in edges.items() if b == name),
+                "handoffs_out": sum(len(v) for (a, b), v in edges.items() if a == name),
+            }
+            for name in names
+        ],
+        "handoffs": [
+            {
+                "from_department": a,
+                "to_department": b,
+                "count": len(flows),
+                "processes": sorted({h.process for h in flows}),
+                "unowned": sum(h.owner is None for h in flows),
+                "tightest_standard_hours": min(
+                    (h.standard_hours for h in flows if h.standard_hours is not None),
+                    default=None,
+                ),
+            }
+            for (a, b), flows in sorted(
+                edges.items(), key=lambda item: (-len(item[1]), item[0][0], item[0][1])
+            )
+        ],
+    }

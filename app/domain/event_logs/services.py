@@ -11,7 +11,7 @@ from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from app.db.models import AnalysisResult, Event, EventLog, InstanceSecret
+from app.db.models import ActivityMapping, AnalysisResult, Event, EventLog, InstanceSecret
 from app.domain.event_logs.schemas import EventLogPublic, EventLogSummary, ImportRequest
 from app.lib.errors import require
 from app.mining.eventlog import (
@@ -225,5 +225,6 @@ def delete_log(session: Session, log_id: int) -> None:
     row = get_log(session, log_id)
     session.execute(delete(Event).where(col(Event.log_id) == log_id))
     session.execute(delete(AnalysisResult).where(col(AnalysisResult.log_id) == log_id))
+    session.execute(delete(ActivityMapping).where(col(ActivityMapping.log_id) == log_id))
     session.delete(row)
     session.flush()

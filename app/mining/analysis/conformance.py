@@ -7,8 +7,11 @@ pairs handed over in the log but not in the documentation), unowned documented h
 with how often the log shows them, a fitness figure, and how often the version's service
 standards are met (``standards``).
 
-Fitness here is the share of the log's consecutive activity pairs between documented
-steps that follow a documented flow (1.0: every observed transition is documented).
+Fitness comes from pm4py: token-based replay of every case on the documented version
+(``app.mining.replay``), and alignments when the log is small enough. Beside it, the
+share of the log's consecutive activity pairs between documented steps that follow a
+documented flow (1.0: every observed transition is documented), which names no model
+semantics and is easy to explain.
 """
 
 from __future__ import annotations
@@ -20,20 +23,26 @@ import polars as pl
 from rapidfuzz import fuzz
 
 from app.lib.graph import ProcessGraph
+from app.mining.analysis.attributes import case_attribute, find_channel
 from app.mining.analysis.prepared import Prepared
 from app.mining.analysis.similar import fold
 from app.mining.analysis.standards import service_standards
+from app.mining.replay import replay_fitness
 
-__all__ = ["Conformance", "Params", "run"]
+__all__ = ["Conformance", "Params", "map_activities", "run"]
 
 
 @dataclass(frozen=True)
 class Params:
     """``threshold`` for a similar-name match (0-100); ``mapping`` overrides: activity to
-    step id (or None to leave an activity unmapped)."""
+    step id (or None to leave an activity unmapped); ``stop_clock``: activities after
+    which the service-standard clock stops until the next event; ``channel``: the column
+    holding the channel of a request (found by name when None; "" for none)."""
 
     threshold: float = 85.0
     mapping: dict[str, str | None] = field(default_factory=dict)
+    stop_clock: tuple[str, ...] = ()
+    channel: str | None = None
 
 
 @dataclass(frozen=True)
@@ -77,6 +86,36 @@ def _map_activities(
     return mapped
 
 
+def map_activities(
+    activities: list[str], graph: ProcessGraph, params: Params
+) -> list[dict[str, Any]]:
+    """How each activity maps to the version's steps: the step name and ids (several
+    when departments share a step name), and how (given, exact, similar or none).
+
+    >>> from app.lib.graph import GraphStep
+    >>> g = ProcessGraph("p", "as-is", steps=[GraphStep("log", "Log request details", "CC")])
+    >>> [(m["activity"], m["steps"], m["match"]) for m in map_activities(
+    ...     ["Enter request details", "Repair"], g, Params())]
+    [('Enter request details', ['log'], 'similar'), ('Repair', [], 'none')]
+    """
+    mapped = _map_activities(activities, graph, params)
+    rows = []
+    for activity in activities:
+        name, how, score = mapped.get(activity, (None, "none", None))
+        if activity in params.mapping and how == "none":
+            how = "given"
+        rows.append(
+            {
+                "activity": activity,
+                "step_name": name,
+                "steps": sorted(s.id for s in graph.steps if s.name == name),
+                "match": how,
+                "similarity": score,
+            }
+        )
+    return rows
+
+
 def run(prepared: Prepared, graph: ProcessGraph, params: Params) -> Conformance:
     """Compare a prepared log with one documented version."""
     events = prepared.events
@@ -85,6 +124,7 @@ def run(prepared: Prepared, graph: ProcessGraph, params: Params) -> Conformance:
     )
     activities = sorted(counts.get_column("activity").to_list())
     mapped = _map_activities(activities, graph, params)
+    step_of = {activity: m[0] for activity, m in mapped.items()}
     seen_steps = {step for step, _, _ in mapped.values()}
     mapping = [
         {"activity": a, "step": mapped[a][0], "match": mapped[a][1], "similarity": mapped[a][2]}
@@ -143,9 +183,19 @@ def run(prepared: Prepared, graph: ProcessGraph, params: Params) -> Conformance:
         unowned_handoffs=unowned,
         fitness=_fitness(prepared, graph, mapped),
         service_standards=service_standards(
-            prepared, graph, {activity: m[0] for activity, m in mapped.items()}
+            prepared,
+            graph,
+            step_of,
+            channels=_channels(prepared, params),
+            stop_clock=params.stop_clock,
         ),
     )
+
+
+def _channels(prepared: Prepared, params: Params) -> pl.DataFrame | None:
+    """The channel of each case, when the log has a channel column."""
+    name = find_channel(prepared.events) if params.channel is None else params.channel
+    return case_attribute(prepared.events, name) if name else None
 
 
 def _fitness(
@@ -175,10 +225,18 @@ def _fitness(
     checked = steps.join(pairs, on=["from_step", "to_step"], how="left")
     total = checked.height
     followed = int(checked.get_column("documented").fill_null(False).sum())
+    replay = replay_fitness(prepared.events, graph, {a: m[0] for a, m in mapped.items()})
     return {
-        "value": round(followed / total, 4) if total else None,
-        "method": "share of observed transitions between documented steps that follow a "
-        "documented flow",
+        "value": replay.log_fitness,
+        "method": "pm4py token-based replay of every case on the documented version "
+        "(activities mapped to steps; unmapped events left out), weighted by variant",
+        "fitting_cases_share": replay.fitting_cases_share,
+        "cases_replayed": replay.cases_replayed,
+        "variants_replayed": replay.variants_replayed,
+        "events_left_out": replay.events_left_out,
+        "alignment_fitness": replay.alignment_fitness,
+        "alignments": replay.alignments,
+        "documented_transition_share": round(followed / total, 4) if total else None,
         "transitions_checked": total,
         "transitions_documented": followed,
     }

@@ -9,7 +9,7 @@ import polars as pl
 
 from app.lib.graph import ProcessGraph
 from app.lib.times import iso_utc
-from app.mining.analysis import conformance
+from app.mining.analysis import conformance, repeats
 from app.mining.analysis.calendar import Calendar
 from app.mining.analysis.filters import Filters
 from app.mining.analysis.prepared import prepare
@@ -29,6 +29,7 @@ def analysis_document(
     conformance_params: conformance.Params | None = None,
     ordered: bool = False,
     calendar: Calendar | None = None,
+    duplicate_requests: repeats.Params | None = None,
 ) -> dict[str, Any]:
     """Every analysis of a log in one JSON-ready document.
 
@@ -41,6 +42,8 @@ def analysis_document(
         conformance_params: the name-matching threshold and mapping overrides.
         ordered: the events are ordered by case, time and file order already.
         calendar: count every wait in the business hours of this working calendar.
+        duplicate_requests: look for cases reporting the same problem (same value of an
+            attribute within a number of days); needs the events' ``attributes``.
     """
     filters = filters or Filters()
     params = params or {}
@@ -66,6 +69,8 @@ def analysis_document(
     if process is not None:
         result = conformance.run(prepared, process, conformance_params or conformance.Params())
         document["conformance"] = asdict(result)
+    if duplicate_requests is not None:
+        document["duplicate_requests"] = asdict(repeats.run(prepared, duplicate_requests))
     if calendar is not None:
         document["calendar"] = {
             "hours": calendar.describe(),

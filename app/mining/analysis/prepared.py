@@ -20,7 +20,8 @@ class Prepared:
     """What every analysis reads.
 
     ``events``: case_id, activity, department, timestamp_us, line and start_us (null
-    without start times), ordered by case, time, file order. ``steps``: one row per pair
+    without start times), plus ``attributes`` (the other columns as JSON) when the log was
+    read with them, ordered by case, time, file order. ``steps``: one row per pair
     of consecutive events of a case (from_*, to_*, wait_s); a handoff is a step whose
     departments differ.
     """
@@ -49,8 +50,15 @@ def prepare(
             counts the waits that end at its events in its own hours).
     """
     start = pl.col("start_us") if "start_us" in events.columns else pl.lit(None, pl.Int64)
+    extra = ["attributes"] if "attributes" in events.columns else []
     columns = events.select(
-        "case_id", "activity", "department", "timestamp_us", "line", start.alias("start_us")
+        "case_id",
+        "activity",
+        "department",
+        "timestamp_us",
+        "line",
+        start.alias("start_us"),
+        *extra,
     )
     ordered_events = columns if ordered else columns.sort(["case_id", "timestamp_us", "line"])
     previous = ordered_events.shift(1)
