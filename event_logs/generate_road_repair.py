@@ -26,10 +26,13 @@ Shape of the data
 -----------------
 * 2,500 requests received in calendar year 2025; the export holds every event dated
   2025, so requests received in late December are still open (cut off mid-process).
-* Columns: Request ID, Activity, Timestamp, Department, Handled By, Channel, Ward.
-  Timestamps are ISO 8601 local time with the city's UTC offset (-05:00 in winter,
-  -04:00 from 9 March to 2 November 2025). Channel is Phone, Email, Walk-in or Web;
-  Ward is 1..10.
+* Columns: Request ID, Activity, Timestamp, Department, Handled By, Channel, Ward,
+  Location. Timestamps are ISO 8601 local time with the city's UTC offset (-05:00 in
+  winter, -04:00 from 9 March to 2 November 2025). Channel is Phone, Email, Walk-in or
+  Web; Ward is 1..10. Location is where the defect is, the same on every row of a
+  request: a street block ("1200 block King St E", blocks 100..4900 of 48 street names)
+  or, for about 15% of fresh requests, an intersection ("King St E & James St N"). Each
+  street is cut into runs of blocks, and each run and each intersection lies in one ward.
 * Staff work 08:00-16:30 on weekdays that are not Ontario statutory holidays. Phone
   calls and walk-ins arrive in those hours; web and email requests arrive at any time
   and are picked up ("Receive call") when the Contact Centre opens. Only emergencies
@@ -57,6 +60,17 @@ Planted behaviours (target shares; the exact counts for this seed are in SOURCES
 * Undocumented step, ~3% of requests: "Escalate to councillor" by "Councillor Office"
   (not in the YAML), raised in requests that have waited about a week or more for
   their next step; that step then follows within hours.
+* Duplicate requests, ~6% of requests: the same road defect reported again as a new
+  request. In order of start (first event), each request has a 6% chance of taking the
+  Location of a random earlier request of its ward that started 1 to 14 days before (if
+  there is one). Chains occur (a duplicate of a duplicate). Every other request draws a
+  Location of its ward, redrawn while a request that started within the previous 30 days
+  has it, so no request repeats another within 30 days by accident (with a few dozen
+  streets, accidental repeats would otherwise be common). Locations do recur after longer
+  gaps. The locations use their own generator (seed 20250402), so adding them changed no
+  other value in the file. The script counts the ground truth from the finished cases and
+  prints it: requests whose Location is that of another request that started at most 30
+  days before (cases chain).
 * ~0.5% of rows have a blank Department.
 * ~0.3% of rows are written twice (exact duplicate rows, adjacent in the file).
 
@@ -71,13 +85,15 @@ Counts for the default seed, measured from the CSV (definitions in SOURCES.md):
 2,500 requests; 25,009 rows = 24,934 events + 75 exact duplicate rows; 125 rows with a
 blank Department; ping-pong 202 requests (8.1%); rework 257 (10.3%); "Escalate to
 councillor" 76 (3.0%); both "Enter request details" in 2,476 requests; 79 requests
-open at export time; 33 emergencies.
+open at export time; 33 emergencies; 162 planted duplicate requests (6.5%), and exactly
+162 requests that repeat the Location of a request started at most 30 days before.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import itertools
 import math
 import random
 from dataclasses import dataclass, field
@@ -91,7 +107,16 @@ YEAR = 2025
 TZ = ZoneInfo("America/Toronto")
 EXPORT_END = datetime(YEAR + 1, 1, 1)  # local wall time, exclusive
 OUT = Path(__file__).resolve().parent / "road-repair-requests.csv"
-COLUMNS = ["Request ID", "Activity", "Timestamp", "Department", "Handled By", "Channel", "Ward"]
+COLUMNS = [
+    "Request ID",
+    "Activity",
+    "Timestamp",
+    "Department",
+    "Handled By",
+    "Channel",
+    "Ward",
+    "Location",
+]
 
 DAY_START = time(8, 0)
 DAY_END = time(16, 30)
@@ -163,6 +188,28 @@ P_MONDAY_CHECK = 0.25
 SHARE_BLANK_DEPARTMENT = 0.005
 SHARE_DUPLICATE_ROWS = 0.003
 
+# Locations come from their own generator, so that adding them changed no other value.
+LOCATION_SEED = 20250402
+P_DUPLICATE_REQUEST = 0.06  # the same defect reported again as a new request
+DUPLICATE_AFTER_DAYS = (1.0, 14.0)  # ... by a request starting this long after the earlier one
+REPEAT_WINDOW_DAYS = 30.0  # the window of the ground-truth count (and of the redraw)
+P_INTERSECTION = 0.15
+BLOCKS = range(100, 5000, 100)  # "100 block" .. "4900 block"
+EAST_WEST = [
+    "King St E", "King St W", "Main St E", "Main St W", "Barton St E", "Barton St W",
+    "Cannon St E", "Cannon St W", "Wilson St", "York Blvd", "Hunter St E", "Hunter St W",
+    "Aberdeen Ave", "Charlton Ave E", "Herkimer St", "Mohawk Rd E", "Mohawk Rd W",
+    "Fennell Ave E", "Fennell Ave W", "Concession St", "Stone Church Rd E", "Rymal Rd E",
+    "Limeridge Rd E", "Burlington St E", "Queenston Rd",
+]  # fmt: skip
+NORTH_SOUTH = [
+    "James St N", "James St S", "John St N", "John St S", "Bay St N", "Bay St S",
+    "Queen St N", "Queen St S", "Locke St S", "Dundurn St S", "Garth St", "Upper James St",
+    "Upper Wentworth St", "Upper Gage Ave", "Wellington St N", "Victoria Ave N",
+    "Sherman Ave N", "Gage Ave N", "Ottawa St N", "Kenilworth Ave N", "Parkdale Ave N",
+    "Centennial Pkwy N", "Lawrence Rd",
+]  # fmt: skip
+
 CSRS = [f"CSR-{i:02d}" for i in range(1, 13)]
 CSR_WEIGHTS = [1.2, 1.2, 1.1, 1.1, 1.0, 1.0, 1.0, 1.0, 0.9, 0.8, 0.5, 0.4]
 CLERKS = ["RCLK-01", "RCLK-02"]
@@ -231,6 +278,7 @@ class Case:
     emergency: bool
     events: list[tuple[datetime, str, str, str]] = field(default_factory=list)
     truth: dict[str, object] = field(default_factory=dict)
+    location: str = ""
 
 
 class Sim:
@@ -428,10 +476,91 @@ def arrivals(rng: random.Random) -> list[tuple[datetime, str, bool]]:
     return out
 
 
+# --- locations -------------------------------------------------------------------------
+
+
+def ward_locations(rng: random.Random) -> dict[int, tuple[list[str], list[str]]]:
+    """Each ward's street blocks and intersections: every street is cut into runs of
+    consecutive blocks, and each run and each intersection lies in one ward."""
+    blocks: dict[int, list[str]] = {w: [] for w in range(1, 11)}
+    crossings: dict[int, list[str]] = {w: [] for w in range(1, 11)}
+    for street in EAST_WEST + NORTH_SOUTH:
+        numbers = list(BLOCKS)
+        while numbers:
+            size = rng.randint(8, 20)
+            run, numbers = numbers[:size], numbers[size:]
+            ward = rng.randint(1, 10)
+            blocks[ward] += [f"{n} block {street}" for n in run]
+    for a in EAST_WEST:
+        for b in NORTH_SOUTH:
+            crossings[rng.randint(1, 10)].append(f"{a} & {b}")
+    return {w: (blocks[w], crossings[w]) for w in blocks}
+
+
+def case_start(case: Case) -> datetime:
+    """The request's first event, in UTC (what an analysis takes as its start)."""
+    return min(t.replace(tzinfo=TZ).astimezone(UTC) for t, *_ in case.events)
+
+
+def assign_locations(cases: list[Case], seed: int) -> None:
+    """Give every request a Location, constant within the request, in order of start.
+
+    About P_DUPLICATE_REQUEST of the requests are duplicate requests: they take the
+    Location of a random earlier request of the same ward that started 1-14 days before
+    (truth["duplicate_of"]). The others draw a block or an intersection of their ward,
+    redrawn while it is the Location of a request that started within the previous
+    REPEAT_WINDOW_DAYS, so that no request repeats another by accident in that window.
+    """
+    rng = random.Random(seed)
+    pools = ward_locations(rng)
+    window = timedelta(days=REPEAT_WINDOW_DAYS)
+    low, high = (timedelta(days=d) for d in DUPLICATE_AFTER_DAYS)
+    ordered = sorted((case_start(c), c.rid, c) for c in cases if c.events)
+    last_start: dict[str, datetime] = {}
+    done: list[tuple[datetime, Case]] = []
+    for start, _, case in ordered:
+        case.truth["duplicate_of"] = None
+        if rng.random() < P_DUPLICATE_REQUEST:
+            earlier = [c for s, c in done if c.ward == case.ward and low <= start - s <= high]
+            if earlier:
+                original = rng.choice(earlier)
+                case.location = original.location
+                case.truth["duplicate_of"] = original.rid
+        if not case.location:
+            blocks, crossings = pools[case.ward]
+            while True:
+                pool = crossings if rng.random() < P_INTERSECTION else blocks
+                location = rng.choice(pool)
+                seen = last_start.get(location)
+                if seen is None or start - seen > window:
+                    break
+            case.location = location
+        last_start[case.location] = start
+        done.append((start, case))
+
+
+def repeat_requests(cases: list[Case], days: float = REPEAT_WINDOW_DAYS) -> int:
+    """Ground truth: requests whose Location (trimmed, any case) is that of another
+    request that started at most `days` before them (cases chain, as in a group of
+    three reports of one pothole a week apart: two repeats)."""
+    by_location: dict[str, list[datetime]] = {}
+    for case in cases:
+        if case.events:
+            by_location.setdefault(case.location.strip().lower(), []).append(case_start(case))
+    window = timedelta(days=days)
+    repeats = 0
+    for starts in by_location.values():
+        starts.sort()
+        repeats += sum(1 for a, b in itertools.pairwise(starts) if b - a <= window)
+    return repeats
+
+
 # --- the export --------------------------------------------------------------------------
 
 
-def generate(seed: int = SEED) -> tuple[list[list[str]], list[Case]]:
+def generate(
+    seed: int = SEED, location_seed: int = LOCATION_SEED
+) -> tuple[list[list[str]], list[Case]]:
     rng = random.Random(seed)
     cases = []
     number = 4000
@@ -444,6 +573,7 @@ def generate(seed: int = SEED) -> tuple[list[list[str]], list[Case]]:
         case.truth["open"] = not case.events or case.events[-1][1] != CLOSE
         case.truth["escalated"] = any(e[1] == ESCALATE for e in case.events)
         cases.append(case)
+    assign_locations(cases, location_seed)
 
     rows = []
     for case in cases:
@@ -461,6 +591,7 @@ def generate(seed: int = SEED) -> tuple[list[list[str]], list[Case]]:
                         who,
                         case.channel,
                         str(case.ward),
+                        case.location,
                     ],
                 )
             )
@@ -485,9 +616,10 @@ def generate(seed: int = SEED) -> tuple[list[list[str]], list[Case]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=SEED)
+    parser.add_argument("--location-seed", type=int, default=LOCATION_SEED)
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()
-    rows, cases = generate(args.seed)
+    rows, cases = generate(args.seed, args.location_seed)
     with args.out.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh, lineterminator="\n")
         writer.writerow(COLUMNS)
@@ -503,6 +635,11 @@ def main() -> None:
         f"regional {sum(1 for t in truth if t['variant'] == 'regional')}",
         f"no-defect {sum(1 for t in truth if t['variant'] == 'no-defect')}",
         f"open {sum(1 for t in truth if t['open'])}",
+        f"duplicate requests {sum(1 for t in truth if t.get('duplicate_of'))}",
+    )
+    print(
+        f"ground truth: {repeat_requests(cases)} requests repeat the Location of a request",
+        f"that started at most {REPEAT_WINDOW_DAYS:g} days before",
     )
 
 
