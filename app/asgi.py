@@ -30,6 +30,7 @@ from app.domain.deps import provide_session
 from app.domain.event_logs.controllers import EventLogController, ImportJobController
 from app.domain.event_logs.jobs import ImportRunner, fail_interrupted_jobs
 from app.domain.event_logs.services import import_file
+from app.domain.maps.controllers import LogMapController, ProcessMapController
 from app.domain.problems import exception_handlers
 from app.domain.processes.controllers import HandoffController, ProcessController
 from app.domain.processes.services import import_processes
@@ -141,6 +142,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         OwnerController,
         WhoDoesWhatController,
         CustomerMapController,
+        ProcessMapController,
+        LogMapController,
     ]
     if STATIC_DIR.is_dir():
         route_handlers.append(

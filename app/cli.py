@@ -7,7 +7,7 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from app.config import Settings
 from app.lib.errors import DomainError
@@ -149,7 +149,6 @@ def _analyze(args: argparse.Namespace, settings: Settings) -> int:
     from app.lib.times import instant
     from app.mining.analysis import Filters, analysis_document, conformance, repeats
     from app.mining.analysis.calendar import calendar_from
-    from app.mining.eventlog import read_event_log
 
     if (args.process is None) != (args.version is None):
         raise DomainError("--process and --version go together: name the file and the version.")
@@ -160,19 +159,9 @@ def _analyze(args: argparse.Namespace, settings: Settings) -> int:
 
         process = load_process_file(args.process, settings.max_process_file_bytes)
         graph = version_graph(process, args.version)
-    options = _reading_options(args, settings)
-    bar = _ProgressBar()
-    try:
-        log = read_event_log(
-            args.log,
-            str(args.log),
-            options,
-            workdir=settings.work_dir,
-            progress=bar,
-            keep_attributes=graph is not None or args.duplicate_requests is not None,
-        )
-    finally:
-        bar.close()
+    log = _read_log(
+        args, settings, attributes=graph is not None or args.duplicate_requests is not None
+    )
     filters = Filters(
         start_us=instant(args.date_from, "--from"),
         end_us=instant(args.date_to, "--to"),
@@ -227,9 +216,132 @@ def _positive(value: float, flag: str) -> float:
     return value
 
 
-def _add_reading(parser: argparse.ArgumentParser) -> None:
-    """The LOG argument and every flag that says how to read it."""
-    parser.add_argument("log", type=Path, metavar="LOG")
+def _read_log(args: argparse.Namespace, settings: Settings, *, attributes: bool = False) -> Any:
+    """The events of the LOG file (``args.log``), read with the mapping flags."""
+    from app.mining.eventlog import read_event_log
+
+    options = _reading_options(args, settings)
+    bar = _ProgressBar()
+    try:
+        return read_event_log(
+            args.log,
+            str(args.log),
+            options,
+            workdir=settings.work_dir,
+            progress=bar,
+            keep_attributes=attributes,
+        )
+    finally:
+        bar.close()
+
+
+def _prepared_log(args: argparse.Namespace, settings: Settings) -> Any:
+    """The ``--log`` file prepared for analysis, or None without one."""
+    if args.log is None:
+        return None
+    from app.mining.analysis import prepare
+
+    return prepare(_read_log(args, settings).events, ordered=True)
+
+
+def _process_file(path: Path, settings: Settings) -> Any:
+    from app.domain.processes.yaml_format import load_process_file
+
+    return load_process_file(path, settings.max_process_file_bytes)
+
+
+def _write(out: Path, content: bytes) -> None:
+    try:
+        out.write_bytes(content)
+    except OSError as error:
+        raise DomainError(f"{out}: cannot write the file ({error.strerror}).") from None
+    print(f"wrote {out} ({len(content):,} bytes)", file=sys.stderr)
+
+
+def _match_params(args: argparse.Namespace) -> Any:
+    from app.mining.analysis.conformance import Params
+
+    return Params(threshold=args.match_threshold, mapping=_mapping_flags(args.map or []))
+
+
+def _render_version(args: argparse.Namespace, settings: Settings) -> int:
+    from app.domain.reviews.services import version_map
+    from app.rendering.output import format_from_suffix
+
+    fmt = format_from_suffix(args.output)
+    process = _process_file(args.file, settings)
+    prepared = _prepared_log(args, settings)
+    _write(args.output, version_map(process, args.version, fmt, prepared, _match_params(args)))
+    return 0
+
+
+def _compare(args: argparse.Namespace, settings: Settings) -> int:
+    from app.domain.reviews.services import comparison, comparison_map
+    from app.rendering.output import format_from_suffix
+
+    if not args.json and args.output is None:
+        raise DomainError("Say what to produce: --json for the document, -o FILE for the map.")
+    fmt = format_from_suffix(args.output) if args.output is not None else None
+    process = _process_file(args.file, settings)
+    if fmt is not None:
+        _write(
+            args.output,
+            comparison_map(process, args.from_label, args.to_label, fmt, args.style),
+        )
+    if args.json:
+        prepared = _prepared_log(args, settings)
+        document = comparison(
+            process, args.from_label, args.to_label, prepared, _match_params(args)
+        )
+        print(json.dumps(document, indent=2, ensure_ascii=False))
+    return 0
+
+
+def _review(args: argparse.Namespace, settings: Settings) -> int:
+    from app.domain.reviews.program import review_csv
+    from app.domain.reviews.services import parse_weights, program_review, review_page
+
+    suffix = args.output.suffix.lower()
+    if suffix not in (".html", ".csv", ".json"):
+        raise DomainError(f"{args.output}: a review is written as .html, .csv or .json.")
+    process = _process_file(args.file, settings)
+    prepared = _prepared_log(args, settings)
+    rows = program_review(process, prepared, parse_weights(args.weight or []), _match_params(args))
+    if suffix == ".html":
+        content = review_page(process, rows, prepared is not None).encode()
+    elif suffix == ".csv":
+        content = review_csv(rows).encode()
+    else:
+        content = (json.dumps(rows, indent=2, ensure_ascii=False) + "\n").encode()
+    _write(args.output, content)
+    return 0
+
+
+def _map_log(args: argparse.Namespace, settings: Settings) -> int:
+    from app.domain.reviews.maps import customer_map_image, mined_map_image
+    from app.mining.analysis import prepare
+    from app.rendering.output import format_from_suffix
+
+    fmt = format_from_suffix(args.output)
+    prepared = prepare(_read_log(args, settings).events, ordered=True)
+    if args.kind == "customer":
+        content = customer_map_image(prepared, fmt, title=args.log.name)
+    else:
+        content, shown, total = mined_map_image(
+            prepared, fmt, measure=args.measure, keep=args.keep, title=args.log.name
+        )
+        print(f"showing {shown} of {total} transitions", file=sys.stderr)
+    _write(args.output, content)
+    return 0
+
+
+def _add_reading(parser: argparse.ArgumentParser, *, optional: str | None = None) -> None:
+    """The LOG argument (``--log LOG`` with that help when optional) and every flag on
+    how to read it."""
+    if optional is not None:
+        parser.add_argument("--log", type=Path, metavar="LOG", help=optional)
+    else:
+        parser.add_argument("log", type=Path, metavar="LOG")
     group = parser.add_argument_group("mapping (recognised from the headers when not given)")
     for flag, text in [
         ("--case", "column of the case (ticket) id"),
@@ -340,19 +452,7 @@ def _parser() -> argparse.ArgumentParser:
         help="a department's own hours, e.g. 'Roads=Mon-Fri 07:00-15:30' (repeatable)",
     )
     checks = analyze.add_argument_group("conformance and service standards (with --process)")
-    checks.add_argument(
-        "--map",
-        action="append",
-        metavar="ACTIVITY=STEP",
-        help="map a log activity to a documented step id; 'ACTIVITY=' leaves it unmapped",
-    )
-    checks.add_argument(
-        "--match-threshold",
-        type=float,
-        default=85.0,
-        metavar="N",
-        help="similarity (0-100) at which an activity matches a step by name (85)",
-    )
+    _add_match_flags(checks)
     checks.add_argument(
         "--stop-clock",
         action="append",
@@ -376,7 +476,83 @@ def _parser() -> argparse.ArgumentParser:
         help="reports of one value within N days of each other are one problem (30)",
     )
     analyze.set_defaults(run=_analyze)
+
+    render = commands.add_parser("render", help="map of one documented process version")
+    render.add_argument("file", type=Path, metavar="FILE", help="a process YAML file")
+    render.add_argument("--version", required=True, metavar="LABEL")
+    render.add_argument(
+        "-o", "--output", type=Path, required=True, metavar="OUT", help=".svg, .png, .pdf or .dot"
+    )
+    _add_matching(render, "overlay the volumes and waits of this log")
+    render.set_defaults(run=_render_version)
+
+    compare = commands.add_parser("compare", help="as-is vs to-be: the comparison and its map")
+    compare.add_argument("file", type=Path, metavar="FILE", help="a process YAML file")
+    compare.add_argument("--from", dest="from_label", required=True, metavar="LABEL")
+    compare.add_argument("--to", dest="to_label", required=True, metavar="LABEL")
+    compare.add_argument("--json", action="store_true", help="print the comparison document")
+    compare.add_argument("-o", "--output", type=Path, metavar="OUT", help="write the map")
+    compare.add_argument(
+        "--style", choices=["diff", "side-by-side"], default="diff", help="map style (diff)"
+    )
+    _add_matching(compare, "mine the expected cycle time of each version from this log")
+    compare.set_defaults(run=_compare)
+
+    review = commands.add_parser(
+        "review", help="program review: the as-is and every option, scored and ranked"
+    )
+    review.add_argument("file", type=Path, metavar="FILE", help="a process YAML file")
+    review.add_argument(
+        "-o", "--output", type=Path, required=True, metavar="OUT", help=".html, .csv or .json"
+    )
+    review.add_argument(
+        "--weight",
+        action="append",
+        metavar="CRITERION=N",
+        help="weight of a criterion, e.g. handoffs=2 (repeatable; defaults documented)",
+    )
+    _add_matching(review, "mine the expected cycle time of each version from this log")
+    review.set_defaults(run=_review)
+
+    mapped = commands.add_parser("map", help="mined map or department customer map of a log")
+    _add_reading(mapped)
+    mapped.add_argument(
+        "-o", "--output", type=Path, required=True, metavar="OUT", help=".svg, .png, .pdf or .dot"
+    )
+    mapped.add_argument("--kind", choices=["mined", "customer"], default="mined")
+    mapped.add_argument("--measure", choices=["frequency", "performance"], default="frequency")
+    mapped.add_argument(
+        "--keep",
+        type=float,
+        default=100.0,
+        metavar="PERCENT",
+        help="keep the busiest transitions covering this share of all (at most 200 edges)",
+    )
+    mapped.set_defaults(run=_map_log)
     return parser
+
+
+def _add_matching(parser: argparse.ArgumentParser, log_help: str) -> None:
+    """``--log`` with its reading flags, and how activities match documented steps."""
+    _add_reading(parser, optional=log_help)
+    _add_match_flags(parser)
+
+
+def _add_match_flags(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    """How log activities match documented steps: given pairs and the name similarity."""
+    parser.add_argument(
+        "--map",
+        action="append",
+        metavar="ACTIVITY=STEP",
+        help="map a log activity to a documented step id; 'ACTIVITY=' leaves it unmapped",
+    )
+    parser.add_argument(
+        "--match-threshold",
+        type=float,
+        default=85.0,
+        metavar="N",
+        help="similarity (0-100) at which an activity matches a step by name (85)",
+    )
 
 
 def _from_database(error: Exception) -> bool:

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 __all__ = [
     "Conflict",
     "DomainError",
+    "GraphvizMissing",
     "InvalidEventLog",
     "InvalidProcess",
     "InvalidRequest",
@@ -109,10 +110,17 @@ class PayloadTooLarge(DomainError):
 
 
 class RenderError(DomainError):
-    """A map could not be drawn."""
+    """A map could not be drawn (a format, a flow or a layout Graphviz refused)."""
 
-    status_code = 500
-    title = "Rendering failed"
+    status_code = 422
+    title = "Map could not be drawn"
+
+
+class GraphvizMissing(RenderError):
+    """Graphviz ``dot`` is not installed on the server."""
+
+    status_code = 503
+    title = "Graphviz is not installed"
 
 
 def require(found: T | None, message: str) -> T:

@@ -8,7 +8,7 @@ from pathlib import PurePath
 
 import graphviz
 
-from app.lib.errors import RenderError
+from app.lib.errors import GraphvizMissing, RenderError
 
 __all__ = ["FORMATS", "MEDIA_TYPES", "format_from_suffix", "render"]
 
@@ -56,7 +56,7 @@ def render(dot_source: str, fmt: str) -> bytes:
     try:
         data: bytes = graphviz.Source(dot_source).pipe(format=fmt, engine="dot", quiet=True)
     except graphviz.ExecutableNotFound:
-        raise RenderError(_MISSING) from None
+        raise GraphvizMissing(_MISSING) from None
     except subprocess.CalledProcessError as error:
         detail = (
             error.stderr.decode("utf-8", "replace").strip().splitlines() if error.stderr else []

@@ -9,7 +9,7 @@ import yaml
 from litestar import Litestar
 from litestar.testing import TestClient
 
-from tests.conftest import DATA
+from tests.conftest import DATA, ROOT
 
 Client = TestClient[Litestar]
 POTHOLE = DATA / "processes" / "pothole.yaml"
@@ -28,6 +28,22 @@ def catalogue(client: Client) -> Client:
         response = client.post("/api/processes", json=document(path))
         assert response.status_code == 201, response.text
     return client
+
+
+@pytest.fixture
+def loaded(client: Client) -> tuple[Client, int]:
+    """The sample processes and the demo road repair log, stored through the API."""
+    for path in sorted((ROOT / "processes").glob("*.yaml")):
+        response = client.post(
+            "/api/processes/import",
+            content=path.read_bytes(),
+            headers={"content-type": "application/yaml"},
+        )
+        assert response.status_code in (200, 201), response.text
+    content = (ROOT / "event_logs" / "road-repair-requests.csv").read_bytes()
+    response = client.post("/api/event-logs", files={"file": ("road.csv", content)})
+    assert response.status_code == 201, response.text
+    return client, response.json()["id"]
 
 
 def snapshot(client: Client) -> list[Any]:

@@ -111,21 +111,6 @@ def test_analyze_summary_and_bad_input(
     assert capsys.readouterr().err == "handoff: --from 'June' is not a date like 2024-03-31.\n"
 
 
-@pytest.fixture
-def loaded(client: Client) -> tuple[Client, int]:
-    """The demo road repair log and the sample processes, stored through the API."""
-    for path in sorted((ROOT / "processes").glob("*.yaml")):
-        client.post(
-            "/api/processes/import",
-            content=path.read_bytes(),
-            headers={"content-type": "application/yaml"},
-        )
-    content = (ROOT / "event_logs" / "road-repair-requests.csv").read_bytes()
-    response = client.post("/api/event-logs", files={"file": ("road.csv", content)})
-    assert response.status_code == 201, response.text
-    return client, response.json()["id"]
-
-
 def test_analysis_through_the_api_is_cached_and_equals_the_cli(
     loaded: tuple[Client, int],
     capsys: pytest.CaptureFixture[str],

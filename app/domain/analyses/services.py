@@ -23,7 +23,15 @@ from app.domain.processes.yaml_format import dump_process_yaml
 from app.lib.errors import InvalidRequest, require
 from app.lib.graph import ProcessGraph
 from app.lib.times import iso_utc
-from app.mining.analysis import Calendar, Filters, analysis_document, conformance, prepare, repeats
+from app.mining.analysis import (
+    Calendar,
+    Filters,
+    Prepared,
+    analysis_document,
+    conformance,
+    prepare,
+    repeats,
+)
 from app.mining.analysis.cases import Finding, cases_behind
 from app.mining.discovery import bpmn_model, directly_follows
 from app.mining.eventlog import ANALYSED_COLUMNS, events_frame
@@ -37,6 +45,7 @@ __all__ = [
     "directly_follows_graph",
     "finding_cases",
     "graph_of",
+    "prepared_log",
     "require_graph",
 ]
 
@@ -69,6 +78,20 @@ def graph_of(
     )
     fingerprint = hashlib.sha256(dump_process_yaml(document).encode()).hexdigest()
     return version_graph(document, label), f"{fingerprint}:{label}"
+
+
+def prepared_log(session: Session, log_id: int, filters: Filters | None = None) -> Prepared:
+    """A stored log's events, filtered and prepared for the analyses and maps.
+
+    Raises:
+        NotFound: no log has that id.
+        InvalidRequest: no case passes the filters.
+    """
+    get_log(session, log_id)
+    events = (filters or Filters()).apply(events_frame(_batches(session, log_id)))
+    if events.height == 0:
+        raise InvalidRequest(f"No case of event log {log_id} passes the filters.")
+    return prepare(events, ordered=True)
 
 
 def require_graph(session: Session, process: str, version: str | None) -> ProcessGraph:

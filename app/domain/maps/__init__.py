@@ -1,0 +1,1 @@
+"""Maps, comparisons and program reviews over HTTP."""

@@ -1,0 +1,240 @@
+"""HTTP endpoints of maps, comparisons (CONTRACT section 4) and program reviews."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from litestar import Controller, Response, get
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, FromQuery, QueryParameter
+from sqlmodel import Session
+
+from app.domain.analyses.controllers import provide_filters
+from app.domain.analyses.services import prepared_log
+from app.domain.catalogue.services import customer_map as catalogue_customer_map
+from app.domain.deps import DbSession, IdPath
+from app.domain.processes.schemas import ProcessFile
+from app.domain.processes.services import get_tree
+from app.domain.reviews import maps, services
+from app.domain.reviews.program import review_csv
+from app.lib.errors import InvalidRequest
+from app.lib.times import instant
+from app.mining.analysis import Filters, Prepared
+from app.mining.analysis.conformance import Params
+from app.rendering.output import MEDIA_TYPES
+
+__all__ = ["LogMapController", "ProcessMapController"]
+
+Format = Literal["svg", "png", "pdf", "dot"]
+Style = Literal["diff", "side-by-side"]
+Threshold = Annotated[float, QueryParameter(ge=0, le=100, description="name-match similarity")]
+LogId = Annotated[
+    int | None, QueryParameter(ge=1, le=2**31 - 1, description="an event log to mine")
+]
+Weights = Annotated[
+    list[str] | None, QueryParameter(description="criterion=weight, e.g. handoffs=2")
+]
+
+
+def _image(content: bytes, fmt: str, name: str) -> Response[bytes]:
+    return Response(
+        content,
+        media_type=MEDIA_TYPES[fmt],
+        headers={"Content-Disposition": f'inline; filename="{name}.{fmt}"'},
+    )
+
+
+def _process(session: Session, slug: str) -> ProcessFile:
+    document: ProcessFile = get_tree(session, slug).document()
+    return document
+
+
+def _log(session: Session, log_id: int | None) -> Prepared | None:
+    return prepared_log(session, log_id) if log_id is not None else None
+
+
+class ProcessMapController(Controller):
+    """Maps of documented processes, as-is vs to-be comparisons and program reviews."""
+
+    path = "/api/processes/{slug:str}"
+    tags = ["maps and reviews"]
+
+    @get("/map", sync_to_thread=True)
+    def version_map(
+        self,
+        session: DbSession,
+        slug: FromPath[str],
+        version: FromQuery[str],
+        format: FromQuery[Format] = "svg",
+        log: LogId = None,
+        match_threshold: Threshold = 85.0,
+    ) -> Response[bytes]:
+        """A version in department swimlanes; with a log, its volumes and waits overlaid."""
+        process = _process(session, slug)
+        content = services.version_map(
+            process, version, format, _log(session, log), Params(threshold=match_threshold)
+        )
+        return _image(content, format, f"{slug}-{version}")
+
+    @get("/compare", sync_to_thread=True)
+    def compare(
+        self,
+        session: DbSession,
+        slug: FromPath[str],
+        from_label: Annotated[str, QueryParameter(name="from")],
+        to_label: Annotated[str, QueryParameter(name="to")],
+        log: LogId = None,
+        match_threshold: Threshold = 85.0,
+    ) -> dict[str, Any]:
+        """The comparison document of two versions (CONTRACT section 4)."""
+        return services.comparison(
+            _process(session, slug),
+            from_label,
+            to_label,
+            _log(session, log),
+            Params(threshold=match_threshold),
+        )
+
+    @get("/compare/map", sync_to_thread=True)
+    def compare_map(
+        self,
+        session: DbSession,
+        slug: FromPath[str],
+        from_label: Annotated[str, QueryParameter(name="from")],
+        to_label: Annotated[str, QueryParameter(name="to")],
+        style: FromQuery[Style] = "diff",
+        format: FromQuery[Format] = "svg",
+    ) -> Response[bytes]:
+        """The diff map of two versions, or the two side by side."""
+        content = services.comparison_map(
+            _process(session, slug), from_label, to_label, format, style
+        )
+        return _image(content, format, f"{slug}-{from_label}-{to_label}-{style}")
+
+    @get("/review", sync_to_thread=True)
+    def review(
+        self,
+        session: DbSession,
+        slug: FromPath[str],
+        log: LogId = None,
+        weight: Weights = None,
+        format: FromQuery[Literal["json", "csv", "html"]] = "json",
+    ) -> Response[Any]:
+        """The as-is and every option scored by the chosen weights: JSON, CSV or one
+        printable HTML page with the maps."""
+        process = _process(session, slug)
+        prepared = _log(session, log)
+        rows = services.program_review(process, prepared, services.parse_weights(weight or []))
+        if format == "csv":
+            return Response(
+                review_csv(rows),
+                media_type="text/csv; charset=utf-8",
+                headers={"Content-Disposition": f'attachment; filename="{slug}-review.csv"'},
+            )
+        if format == "html":
+            return Response(
+                services.review_page(process, rows, prepared is not None),
+                media_type="text/html; charset=utf-8",
+            )
+        return Response({"process": slug, "rows": rows})
+
+
+class LogMapController(Controller):
+    """Maps of an imported log and the department customer map."""
+
+    path = "/api"
+    tags = ["maps and reviews"]
+    dependencies = {"filters": Provide(provide_filters, sync_to_thread=False)}
+
+    @get("/event-logs/{log_id:int}/map", sync_to_thread=True)
+    def mined_map(
+        self,
+        session: DbSession,
+        log_id: IdPath,
+        filters: NamedDependency[Filters],
+        measure: FromQuery[Literal["frequency", "performance"]] = "frequency",
+        keep: Annotated[float, QueryParameter(gt=0, le=100)] = 100.0,
+        max_edges: Annotated[int, QueryParameter(ge=1, le=400)] = 200,
+        format: FromQuery[Format] = "svg",
+    ) -> Response[bytes]:
+        """The directly-follows map, kept to the busiest transitions
+        (``X-Handoff-Edges: shown/total``)."""
+        content, shown, total = maps.mined_map_image(
+            prepared_log(session, log_id, filters),
+            format,
+            measure=measure,
+            keep=keep,
+            max_edges=max_edges,
+            title=f"Event log {log_id}",
+        )
+        response = _image(content, format, f"log-{log_id}-{measure}")
+        response.headers["X-Handoff-Edges"] = f"{shown}/{total}"
+        return response
+
+    @get("/event-logs/{log_id:int}/customer-map/map", sync_to_thread=True)
+    def log_customer_map(
+        self,
+        session: DbSession,
+        log_id: IdPath,
+        filters: NamedDependency[Filters],
+        format: FromQuery[Format] = "svg",
+    ) -> Response[bytes]:
+        """Departments and the handoffs between them, with volumes and waits."""
+        content = maps.customer_map_image(
+            prepared_log(session, log_id, filters), format, title=f"Event log {log_id}"
+        )
+        return _image(content, format, f"log-{log_id}-customer-map")
+
+    @get("/event-logs/{log_id:int}/compare-map", sync_to_thread=True)
+    def observed_comparison(
+        self,
+        session: DbSession,
+        log_id: IdPath,
+        filters: NamedDependency[Filters],
+        other: LogId = None,
+        split: Annotated[
+            str | None, QueryParameter(description="a date: cases starting before vs after")
+        ] = None,
+        format: FromQuery[Format] = "svg",
+    ) -> Response[bytes]:
+        """Two logs, or one log before and after a date, on one map: changes in volumes
+        and waits (``X-Handoff-Edges: shown/total``)."""
+        if (other is None) == (split is None):
+            raise InvalidRequest("Compare with another log (other=ID) or split at a date.")
+        if other is not None:
+            before = prepared_log(session, log_id, filters)
+            after = prepared_log(session, other, filters)
+            title = f"Event log {log_id} and event log {other}"
+        else:
+            at = instant(split, "split")
+            before = prepared_log(session, log_id, _before(filters, at, True))
+            after = prepared_log(session, log_id, _before(filters, at, False))
+            title = f"Event log {log_id} before and after {split}"
+        content, shown, total = maps.mined_diff_image(before, after, format, title=title)
+        response = _image(content, format, f"log-{log_id}-comparison")
+        response.headers["X-Handoff-Edges"] = f"{shown}/{total}"
+        return response
+
+    @get("/customer-map/map", sync_to_thread=True)
+    def catalogue_customer_map(
+        self,
+        session: DbSession,
+        kind: FromQuery[Literal["as-is", "to-be"] | None] = "as-is",
+        format: FromQuery[Format] = "svg",
+    ) -> Response[bytes]:
+        """Departments and the documented handoffs between them, across the catalogue."""
+        data = catalogue_customer_map(session, kind=kind)
+        title = f"Documented handoffs ({kind or 'all versions'})"
+        content = maps.catalogue_map_image(data, format, title=title)
+        return _image(content, format, "customer-map")
+
+
+def _before(filters: Filters, at: int | None, before: bool) -> Filters:
+    """The filters narrowed to cases starting before (or from) ``at``."""
+    from dataclasses import replace
+
+    if before:
+        end = at if filters.end_us is None or at is None else min(at, filters.end_us)
+        return replace(filters, end_us=end)
+    start = at if filters.start_us is None or at is None else max(at, filters.start_us)
+    return replace(filters, start_us=start)
