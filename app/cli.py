@@ -268,8 +268,14 @@ def _render_version(args: argparse.Namespace, settings: Settings) -> int:
     from app.domain.reviews.services import version_map
     from app.rendering.output import format_from_suffix
 
-    fmt = format_from_suffix(args.output)
     process = _process_file(args.file, settings)
+    if args.output.suffix.lower() == ".bpmn":
+        from app.domain.processes.graph import version_graph
+        from app.rendering.bpmn import bpmn_xml
+
+        _write(args.output, bpmn_xml(version_graph(process, args.version)))
+        return 0
+    fmt = format_from_suffix(args.output)
     prepared = _prepared_log(args, settings)
     _write(args.output, version_map(process, args.version, fmt, prepared, _match_params(args)))
     return 0
@@ -481,7 +487,12 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument("file", type=Path, metavar="FILE", help="a process YAML file")
     render.add_argument("--version", required=True, metavar="LABEL")
     render.add_argument(
-        "-o", "--output", type=Path, required=True, metavar="OUT", help=".svg, .png, .pdf or .dot"
+        "-o",
+        "--output",
+        type=Path,
+        required=True,
+        metavar="OUT",
+        help=".svg, .png, .pdf, .dot, or .bpmn for BPMN 2.0 XML with diagram layout",
     )
     _add_matching(render, "overlay the volumes and waits of this log")
     render.set_defaults(run=_render_version)

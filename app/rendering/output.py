@@ -10,7 +10,13 @@ import graphviz
 
 from app.lib.errors import GraphvizMissing, RenderError
 
-__all__ = ["FORMATS", "MEDIA_TYPES", "format_from_suffix", "render"]
+__all__ = [
+    "FORMATS",
+    "MEDIA_TYPES",
+    "format_from_suffix",
+    "pipe",
+    "render",
+]
 
 MEDIA_TYPES: dict[str, str] = {
     "svg": "image/svg+xml",
@@ -33,6 +39,26 @@ _MISSING = (
 _PDF_DATE = re.compile(rb"(/(?:CreationDate|ModDate) \(D:)\d{14}")
 
 
+def pipe(dot_source: str, fmt: str) -> bytes:
+    """Run ``dot`` in memory on DOT text and return its output in any Graphviz format.
+
+    Raises:
+        GraphvizMissing: the ``dot`` binary is not installed.
+        RenderError: ``dot`` refused the graph (its first line of complaint is given).
+    """
+    try:
+        data: bytes = graphviz.Source(dot_source).pipe(format=fmt, engine="dot", quiet=True)
+    except graphviz.ExecutableNotFound:
+        raise GraphvizMissing(_MISSING) from None
+    except subprocess.CalledProcessError as error:
+        detail = (
+            error.stderr.decode("utf-8", "replace").strip().splitlines() if error.stderr else []
+        )
+        reason = f": {detail[0]}" if detail else "."
+        raise RenderError(f"Graphviz could not draw the map{reason}") from None
+    return data
+
+
 def render(dot_source: str, fmt: str) -> bytes:
     """Draw a map with Graphviz ``dot`` in memory.
 
@@ -53,16 +79,7 @@ def render(dot_source: str, fmt: str) -> bytes:
         raise RenderError(f"Cannot draw a map as '{fmt}': the formats are {_ALLOWED}.")
     if fmt == "dot":
         return dot_source.encode("utf-8")
-    try:
-        data: bytes = graphviz.Source(dot_source).pipe(format=fmt, engine="dot", quiet=True)
-    except graphviz.ExecutableNotFound:
-        raise GraphvizMissing(_MISSING) from None
-    except subprocess.CalledProcessError as error:
-        detail = (
-            error.stderr.decode("utf-8", "replace").strip().splitlines() if error.stderr else []
-        )
-        reason = f": {detail[0]}" if detail else "."
-        raise RenderError(f"Graphviz could not draw the map{reason}") from None
+    data = pipe(dot_source, fmt)
     if fmt == "pdf":
         data = _PDF_DATE.sub(rb"\g<1>19700101000000", data)
     return data

@@ -37,6 +37,7 @@ OPTION_A = dict(zip(AS_IS, [7, 2, 2, 1, 0, 0, 130, 117], strict=True))
 @pytest.fixture
 def cli_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     monkeypatch.setenv("HANDOFF_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.chdir(tmp_path)
     return tmp_path
 
 
@@ -169,6 +170,11 @@ def test_maps_and_comparison_through_the_api(
     side = client.get(f"{base}/compare/map", params={**query, "style": "side-by-side"})
     assert side.status_code == 200 and side.content.count(b"Receive call") >= 2
     assert_problem(client.get(f"{base}/compare/map", params={**query, "style": "x"}), 400)
+    bpmn = client.get(f"{base}/model.bpmn", params={"version": "as-is"})
+    assert bpmn.headers["content-type"].startswith("application/xml")
+    assert b"<bpmn:laneSet" in bpmn.content and b"BPMNShape" in bpmn.content
+    status, _, _ = run(capsys, "render", str(ROAD), "--version", "as-is", "-o", "road.bpmn")
+    assert status == 0 and (cli_env / "road.bpmn").read_bytes() == bpmn.content
     assert_problem(client.get(f"{base}/compare", params={"from": "as-is", "to": "nope"}), 404)
     assert_problem(client.get(f"{base}/map", params={"version": "as-is", "log": 999}), 404)
 

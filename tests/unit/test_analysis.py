@@ -518,3 +518,36 @@ def test_duplicate_requests_name_a_missing_column() -> None:
     log = read_event_log(path, path.name)
     with pytest.raises(InvalidRequest, match=r"no column 'Street'.*Address, Channel"):
         analysis_document(log.events, log.stats, duplicate_requests=Params("Street"))
+
+
+def test_flow_figures_of_a_documented_version() -> None:
+    """standards.csv on Log request -> Inspect site -> Close request (all waits in hours):
+    Log->Inspect: B 12, C 1, D 1 (A has 'Waiting for resident' between them, mapped to no
+    step); Inspect->Close: A 1, B 1, C 1. All waiting: A 26, B 13, C 2, D 1 = 42 h."""
+    from app.mining.analysis import prepare
+    from app.mining.analysis.conformance import Params
+    from app.mining.analysis.versions import figures_of
+
+    path = LOGS / "standards.csv"
+    log = read_event_log(path, path.name)
+    figures = figures_of(prepare(log.events), _pothole(), Params())
+    rows = {(r["from_step"], r["to_step"]): r for r in figures.flows}
+    first = rows[("log", "inspect")]
+    # p90 of [1, 1, 12] h by linear interpolation: 1 + 0.8 * 11 = 9.8 h
+    assert (first["count"], first["median_wait_s"], first["p90_wait_s"]) == (3, 3600, 35280)
+    assert first["wait_share"] == pytest.approx(14 / 42)
+    second = rows[("inspect", "close")]
+    assert (second["count"], second["median_wait_s"], second["wait_share"]) == (
+        3,
+        3600,
+        pytest.approx(3 / 42),
+    )
+    assert figures.undocumented == [] and figures.unseen_steps == []
+    # without the log's Close request events, 'close' is never seen, and a mapping that
+    # sends Inspect site to 'log' makes an undocumented log -> log loop
+    no_close = log.events.filter(pl.col("activity") != "Close request")
+    remapped = figures_of(prepare(no_close), _pothole(), Params(mapping={"Inspect site": "log"}))
+    assert remapped.unseen_steps == ["close", "inspect"]
+    assert [(r["from_step"], r["to_step"], r["count"]) for r in remapped.undocumented] == [
+        ("log", "log", 3)
+    ]

@@ -13,6 +13,7 @@ from app.domain.analyses.controllers import provide_filters
 from app.domain.analyses.services import prepared_log
 from app.domain.catalogue.services import customer_map as catalogue_customer_map
 from app.domain.deps import DbSession, IdPath
+from app.domain.processes.graph import version_graph
 from app.domain.processes.schemas import ProcessFile
 from app.domain.processes.services import get_tree
 from app.domain.reviews import maps, services
@@ -21,6 +22,7 @@ from app.lib.errors import InvalidRequest
 from app.lib.times import instant
 from app.mining.analysis import Filters, Prepared
 from app.mining.analysis.conformance import Params
+from app.rendering.bpmn import bpmn_xml
 from app.rendering.output import MEDIA_TYPES
 
 __all__ = ["LogMapController", "ProcessMapController"]
@@ -75,6 +77,18 @@ class ProcessMapController(Controller):
             process, version, format, _log(session, log), Params(threshold=match_threshold)
         )
         return _image(content, format, f"{slug}-{version}")
+
+    @get("/model.bpmn", sync_to_thread=True, media_type="application/xml")
+    def version_bpmn(
+        self, session: DbSession, slug: FromPath[str], version: FromQuery[str]
+    ) -> Response[bytes]:
+        """A version as BPMN 2.0 XML with lanes per department and diagram layout."""
+        graph = version_graph(_process(session, slug), version)
+        return Response(
+            bpmn_xml(graph),
+            media_type="application/xml",
+            headers={"Content-Disposition": f'attachment; filename="{slug}-{version}.bpmn"'},
+        )
 
     @get("/compare", sync_to_thread=True)
     def compare(
