@@ -149,6 +149,7 @@ def _analyze(args: argparse.Namespace, settings: Settings) -> int:
     from app.lib.times import instant
     from app.mining.analysis import Filters, analysis_document, conformance, repeats
     from app.mining.analysis.calendar import calendar_from
+    from app.mining.analysis.filters import where_pairs
 
     if (args.process is None) != (args.version is None):
         raise DomainError("--process and --version go together: name the file and the version.")
@@ -160,13 +161,17 @@ def _analyze(args: argparse.Namespace, settings: Settings) -> int:
         process = load_process_file(args.process, settings.max_process_file_bytes)
         graph = version_graph(process, args.version)
     log = _read_log(
-        args, settings, attributes=graph is not None or args.duplicate_requests is not None
+        args,
+        settings,
+        attributes=graph is not None or args.duplicate_requests is not None or bool(args.where),
     )
     filters = Filters(
         start_us=instant(args.date_from, "--from"),
         end_us=instant(args.date_to, "--to"),
         departments=tuple(args.only_department or ()),
         activities=tuple(args.only_activity or ()),
+        variant=tuple(args.only_variant) if args.only_variant else None,
+        where=where_pairs(args.where or []),
     )
     calendar = calendar_from(
         args.business_hours, args.calendar_timezone, args.holidays, args.department_hours
@@ -329,7 +334,30 @@ def _map_log(args: argparse.Namespace, settings: Settings) -> int:
     from app.rendering.output import format_from_suffix
 
     fmt = format_from_suffix(args.output)
-    prepared = prepare(_read_log(args, settings).events, ordered=True)
+    events = _read_log(args, settings).events
+    prepared = prepare(events, ordered=True)
+    if args.versus is not None or args.split is not None:
+        from app.domain.reviews.maps import mined_diff_image
+        from app.lib.times import instant
+        from app.mining.analysis import Filters
+
+        if args.versus is not None and args.split is not None:
+            raise DomainError("Compare with another log (--versus) or split at a date, not both.")
+        if args.versus is not None:
+            before, after = (
+                prepared,
+                prepare(_read_log(replace_log(args, args.versus), settings).events, ordered=True),
+            )
+            title = f"{args.log.name} and {args.versus.name}"
+        else:
+            at = instant(args.split, "--split")
+            before = prepare(Filters(end_us=at).apply(events), ordered=True)
+            after = prepare(Filters(start_us=at).apply(events), ordered=True)
+            title = f"{args.log.name} before and after {args.split}"
+        content, shown, total = mined_diff_image(before, after, fmt, title=title)
+        print(f"showing {shown} of {total} transitions", file=sys.stderr)
+        _write(args.output, content)
+        return 0
     if args.kind == "customer":
         content = customer_map_image(prepared, fmt, title=args.log.name)
     else:
@@ -339,6 +367,11 @@ def _map_log(args: argparse.Namespace, settings: Settings) -> int:
         print(f"showing {shown} of {total} transitions", file=sys.stderr)
     _write(args.output, content)
     return 0
+
+
+def replace_log(args: argparse.Namespace, log: Path) -> argparse.Namespace:
+    """The same flags for another log file."""
+    return argparse.Namespace(**{**vars(args), "log": log})
 
 
 def _add_reading(parser: argparse.ArgumentParser, *, optional: str | None = None) -> None:
@@ -447,6 +480,18 @@ def _parser() -> argparse.ArgumentParser:
     scope.add_argument(
         "--only-activity", action="append", metavar="NAME", help="cases with it (repeatable)"
     )
+    scope.add_argument(
+        "--only-variant",
+        action="append",
+        metavar="NAME",
+        help="cases whose activities are exactly these, in order (repeat once per activity)",
+    )
+    scope.add_argument(
+        "--where",
+        action="append",
+        metavar="COL=VALUE",
+        help="cases with that value in another column, e.g. Channel=Web (repeatable)",
+    )
     hours = analyze.add_argument_group("business hours (waits count only opening hours)")
     hours.add_argument("--business-hours", metavar="HOURS", help="e.g. 'Mon-Fri 08:30-16:30'")
     hours.add_argument("--calendar-timezone", metavar="TZ", help="zone of the hours (UTC)")
@@ -538,6 +583,12 @@ def _parser() -> argparse.ArgumentParser:
         default=100.0,
         metavar="PERCENT",
         help="keep the busiest transitions covering this share of all (at most 200 edges)",
+    )
+    mapped.add_argument(
+        "--versus", type=Path, metavar="LOG2", help="compare with another log on one map"
+    )
+    mapped.add_argument(
+        "--split", metavar="DATE", help="compare the cases starting before and after DATE"
     )
     mapped.set_defaults(run=_map_log)
     return parser

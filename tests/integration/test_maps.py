@@ -139,6 +139,15 @@ def test_review_and_log_maps_from_the_cli(
     status, _, err = run(capsys, "map", str(LOG), "-o", str(dot), "--keep", "50")
     assert status == 0 and "showing" in err
     assert "Receive call" in dot.read_text()
+    split = cli_env / "split.dot"
+    status, _, err = run(capsys, "map", str(LOG), "-o", str(split), "--split", "2025-07-01")
+    assert status == 0 and "before and after 2025-07-01" in split.read_text()
+    versus = cli_env / "versus.dot"
+    status, _, _ = run(capsys, "map", str(LOG), "-o", str(versus), "--versus", str(LOG))
+    # a log against itself: every transition about the same
+    text = versus.read_text()
+    assert status == 0 and "+0.0% vol" in text
+    assert "#2e7d32" not in text and "#c62828" not in text  # neither better nor worse
     customer = cli_env / "customer.dot"
     assert run(capsys, "map", str(LOG), "-o", str(customer), "--kind", "customer")[0] == 0
     assert "Engineering" in customer.read_text()
@@ -218,3 +227,30 @@ def test_log_maps_through_the_api(loaded: tuple[Client, int]) -> None:
     assert_problem(client.get(f"{base}/compare-map"), 400, "split at a date")
     catalogue = client.get("/api/customer-map/map")
     assert catalogue.status_code == 200 and b"Contact Centre" in catalogue.content
+
+
+def test_slices_of_a_log_by_column_and_variant_filters(loaded: tuple[Client, int]) -> None:
+    client, log_id = loaded
+    base = f"/api/event-logs/{log_id}"
+    document = client.get(f"{base}/analysis", params={"process": "road-repair-request"}).json()
+    by_channel = {
+        c["channel"]: c["observed"]
+        for c in document["conformance"]["service_standards"]["process"]["by_channel"]
+    }
+    web = client.get(f"{base}/analysis", params={"where": "Channel=Web"}).json()
+    assert web["log"]["cases"] == by_channel["Web"]
+    top = document["variants"][0]
+    only_top = client.get(f"{base}/analysis", params={"variant": top["activities"]}).json()
+    assert only_top["log"]["cases"] == top["cases"]
+    assert only_top["variants"] == [{**top, "share": 1.0}]
+    sliced = client.get(
+        f"{base}/compare-map",
+        params={"before_where": "Channel=Phone", "after_where": "Channel=Web", "format": "dot"},
+    )
+    assert sliced.status_code == 200 and b"Channel=Phone" in sliced.content
+    assert_problem(
+        client.get(f"{base}/compare-map", params={"split": "2025-07-01", "other": log_id}),
+        400,
+        "split at a date",
+    )
+    assert_problem(client.get(f"{base}/analysis", params={"where": "Channel"}), 400, "COLUMN=VALUE")

@@ -551,3 +551,27 @@ def test_flow_figures_of_a_documented_version() -> None:
     assert [(r["from_step"], r["to_step"], r["count"]) for r in remapped.undocumented] == [
         ("log", "log", 3)
     ]
+
+
+def test_filters_by_column_value_and_by_exact_variant() -> None:
+    """standards.csv: Channel Phone (A, D) and Web (B, C, whose value differs in case
+    and spaces elsewhere); B and C follow Log request > Inspect site > Close request."""
+    from app.lib.errors import InvalidRequest
+    from app.mining.analysis.filters import where_pairs
+
+    path = LOGS / "standards.csv"
+    log = read_event_log(path, path.name)
+
+    def cases(filters: Filters) -> list[str]:
+        return sorted(filters.apply(log.events).get_column("case_id").unique().to_list())
+
+    assert cases(Filters(where=where_pairs(["Channel=web"]))) == ["B", "C"]
+    assert cases(Filters(where=where_pairs(["Channel=Web", "Address=12 MAIN ST"]))) == ["B", "C"]
+    assert cases(Filters(where=(("Channel", "Phone"), ("Address", "5 Elm Ave")))) == ["D"]
+    three = ("Log request", "Inspect site", "Close request")
+    assert cases(Filters(variant=three)) == ["B", "C"]
+    assert cases(Filters(variant=three[:2])) == ["D"]
+    with pytest.raises(InvalidRequest, match="COLUMN=VALUE"):
+        where_pairs(["Channel"])
+    with pytest.raises(InvalidRequest, match="no column 'District'"):
+        Filters(where=(("District", "3"),)).apply(log.events)

@@ -19,6 +19,7 @@ from app.lib.times import instant
 from app.mining.analysis import Filters, conformance, repeats
 from app.mining.analysis.calendar import calendar_from
 from app.mining.analysis.cases import Finding
+from app.mining.analysis.filters import where_pairs
 
 __all__ = ["AnalysisController"]
 
@@ -32,18 +33,33 @@ Departments = Annotated[list[str] | None, QueryParameter(description="cases touc
 Activities = Annotated[list[str] | None, QueryParameter(description="cases with one of them")]
 
 
+Variant = Annotated[
+    list[str] | None,
+    QueryParameter(description="cases whose activities are exactly these, in this order"),
+]
+Where = Annotated[
+    list[str] | None,
+    QueryParameter(description="COLUMN=VALUE: cases with that value in another column"),
+]
+
+
 def provide_filters(
     date_from: DateFrom = None,
     date_to: DateTo = None,
     department: Departments = None,
     activity: Activities = None,
+    variant: Variant = None,
+    where: Where = None,
 ) -> Filters:
-    """The filters every analysis endpoint takes: whole cases by dates, departments, activities."""
+    """The filters every analysis endpoint takes: whole cases by dates, departments,
+    activities, exact variant and the values of other columns."""
     return Filters(
         start_us=instant(date_from, "from"),
         end_us=instant(date_to, "to"),
         departments=tuple(department or ()),
         activities=tuple(activity or ()),
+        variant=tuple(variant) if variant else None,
+        where=where_pairs(where or []),
     )
 
 

@@ -65,6 +65,14 @@ def _batches(
         yield [tuple(row) for row in batch]
 
 
+def _events(session: Session, log_id: int, filters: Filters, *, attributes: bool = False) -> Any:
+    """A stored log's events (a polars frame) that pass the filters, with the other
+    columns as JSON when asked for or when a filter reads them."""
+    attributes = attributes or bool(filters.where)
+    frame = events_frame(_batches(session, log_id, attributes=attributes), attributes=attributes)
+    return filters.apply(frame)
+
+
 def graph_of(
     session: Session, process: str | None, version: str | None
 ) -> tuple[ProcessGraph | None, str]:
@@ -88,7 +96,7 @@ def prepared_log(session: Session, log_id: int, filters: Filters | None = None) 
         InvalidRequest: no case passes the filters.
     """
     get_log(session, log_id)
-    events = (filters or Filters()).apply(events_frame(_batches(session, log_id)))
+    events = _events(session, log_id, filters or Filters())
     if events.height == 0:
         raise InvalidRequest(f"No case of event log {log_id} passes the filters.")
     return prepare(events, ordered=True)
@@ -161,7 +169,7 @@ def analysis(
         "rows_read": log.rows_read,
         "exact_duplicate_rows_dropped": log.exact_duplicate_rows_dropped,
     }
-    attributes = graph is not None or duplicate_requests is not None
+    attributes = graph is not None or duplicate_requests is not None or bool(filters.where)
     return _cached(
         session,
         log_id,
@@ -209,7 +217,7 @@ def directly_follows_graph(
     get_log(session, log_id)
 
     def compute() -> dict[str, Any]:
-        events = filters.apply(events_frame(_batches(session, log_id)))
+        events = _events(session, log_id, filters)
         return asdict(directly_follows(prepare(events, ordered=True)))
 
     return _cached(session, log_id, ["directly-follows", repr(filters)], compute)
@@ -245,7 +253,7 @@ def bpmn(
     parts: list[Any] = ["bpmn", repr(filters), top_variants]
 
     def compute(session: Session) -> dict[str, Any]:
-        events = filters.apply(events_frame(_batches(session, log_id)))
+        events = _events(session, log_id, filters)
         if events.height == 0:
             raise InvalidRequest("No case passes the filters, so there is nothing to model.")
         return {"xml": bpmn_model(events, top_variants).decode("utf-8")}
@@ -271,7 +279,7 @@ def finding_cases(
     get_log(session, log_id)
 
     def compute() -> dict[str, Any]:
-        events = filters.apply(events_frame(_batches(session, log_id)))
+        events = _events(session, log_id, filters)
         return {"cases": cases_behind(prepare(events, ordered=True), finding)}
 
     document, _ = _cached(session, log_id, ["cases", repr(finding), repr(filters)], compute)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated, Any, Literal
 
 from litestar import Controller, Response, get
@@ -22,6 +23,7 @@ from app.lib.errors import InvalidRequest
 from app.lib.times import instant
 from app.mining.analysis import Filters, Prepared
 from app.mining.analysis.conformance import Params
+from app.mining.analysis.filters import where_pairs
 from app.rendering.bpmn import bpmn_xml
 from app.rendering.output import MEDIA_TYPES
 
@@ -209,21 +211,42 @@ class LogMapController(Controller):
         split: Annotated[
             str | None, QueryParameter(description="a date: cases starting before vs after")
         ] = None,
+        before_where: Annotated[
+            list[str] | None, QueryParameter(description="first slice: COLUMN=VALUE")
+        ] = None,
+        after_where: Annotated[
+            list[str] | None, QueryParameter(description="second slice: COLUMN=VALUE")
+        ] = None,
         format: FromQuery[Format] = "svg",
     ) -> Response[bytes]:
-        """Two logs, or one log before and after a date, on one map: changes in volumes
-        and waits (``X-Handoff-Edges: shown/total``)."""
-        if (other is None) == (split is None):
-            raise InvalidRequest("Compare with another log (other=ID) or split at a date.")
+        """Two logs, one log before and after a date, or two slices of a log by the values
+        of a column (a channel, a district) on one map: changes in volumes and waits
+        (``X-Handoff-Edges: shown/total``)."""
+        slices = bool(before_where or after_where)
+        if [other is not None, split is not None, slices].count(True) != 1:
+            raise InvalidRequest(
+                "Compare with another log (other=ID), split at a date (split=DATE), or "
+                "compare two slices (before_where=COLUMN=VALUE and after_where=COLUMN=VALUE)."
+            )
         if other is not None:
             before = prepared_log(session, log_id, filters)
             after = prepared_log(session, other, filters)
             title = f"Event log {log_id} and event log {other}"
-        else:
+        elif split is not None:
             at = instant(split, "split")
             before = prepared_log(session, log_id, _before(filters, at, True))
             after = prepared_log(session, log_id, _before(filters, at, False))
             title = f"Event log {log_id} before and after {split}"
+        else:
+            first, second = where_pairs(before_where or []), where_pairs(after_where or [])
+            if not first or not second:
+                raise InvalidRequest("Give both slices: before_where and after_where.")
+            before = prepared_log(session, log_id, replace(filters, where=filters.where + first))
+            after = prepared_log(session, log_id, replace(filters, where=filters.where + second))
+            title = (
+                f"Event log {log_id}: {', '.join(f'{c}={v}' for c, v in first)} and "
+                f"{', '.join(f'{c}={v}' for c, v in second)}"
+            )
         content, shown, total = maps.mined_diff_image(before, after, format, title=title)
         response = _image(content, format, f"log-{log_id}-comparison")
         response.headers["X-Handoff-Edges"] = f"{shown}/{total}"
@@ -245,8 +268,6 @@ class LogMapController(Controller):
 
 def _before(filters: Filters, at: int | None, before: bool) -> Filters:
     """The filters narrowed to cases starting before (or from) ``at``."""
-    from dataclasses import replace
-
     if before:
         end = at if filters.end_us is None or at is None else min(at, filters.end_us)
         return replace(filters, end_us=end)

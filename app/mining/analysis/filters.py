@@ -1,4 +1,5 @@
-"""Filters that apply to every analysis: dates, departments, activities, variant."""
+"""Filters that apply to every analysis: dates, departments, activities, variant and the
+values of other columns (a channel, a district)."""
 
 from __future__ import annotations
 
@@ -6,9 +7,11 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from app.lib.errors import InvalidRequest
+from app.mining.analysis.attributes import case_attribute
 from app.mining.analysis.prepared import SEPARATOR
 
-__all__ = ["Filters"]
+__all__ = ["Filters", "where_pairs"]
 
 
 @dataclass(frozen=True)
@@ -22,6 +25,8 @@ class Filters:
         departments: keep cases that touch any of these departments.
         activities: keep cases that contain any of these activities.
         variant: keep cases whose activity sequence is exactly this.
+        where: keep cases whose column (from the log's other columns) has this value,
+            for every (column, value) pair; values compare trimmed, ignoring case.
     """
 
     start_us: int | None = None
@@ -29,6 +34,7 @@ class Filters:
     departments: tuple[str, ...] = ()
     activities: tuple[str, ...] = ()
     variant: tuple[str, ...] | None = None
+    where: tuple[tuple[str, str], ...] = ()
 
     def active(self) -> bool:
         """Whether any filter is set."""
@@ -39,6 +45,7 @@ class Filters:
                 self.departments,
                 self.activities,
                 self.variant is not None,
+                self.where,
             )
         )
 
@@ -74,5 +81,30 @@ class Filters:
             keep = keep & (
                 pl.col("activities").list.join(SEPARATOR) == SEPARATOR.join(self.variant)
             )
-        cases = per_case.filter(keep).get_column("case_id")
-        return events.filter(pl.col("case_id").is_in(cases.implode()))
+        cases = per_case.filter(keep).select("case_id")
+        for column, value in self.where:
+            matching = case_attribute(events, column).filter(
+                pl.col("value").str.strip_chars().str.to_lowercase() == value.strip().lower()
+            )
+            cases = cases.join(matching.select("case_id"), on="case_id", how="semi")
+        return events.filter(pl.col("case_id").is_in(cases.get_column("case_id").implode()))
+
+
+def where_pairs(texts: list[str]) -> tuple[tuple[str, str], ...]:
+    """``COLUMN=VALUE`` texts as (column, value) pairs for ``Filters.where``.
+
+    >>> where_pairs(["Channel=Web", "Ward = 3"])
+    (('Channel', 'Web'), ('Ward', '3'))
+
+    Raises:
+        InvalidRequest: a text without ``=`` or without a column name.
+    """
+    pairs = []
+    for text in texts:
+        column, sep, value = text.partition("=")
+        if not sep or not column.strip():
+            raise InvalidRequest(
+                f"A column filter is COLUMN=VALUE (e.g. Channel=Web), not {text!r}."
+            )
+        pairs.append((column.strip(), value.strip()))
+    return tuple(pairs)
