@@ -40,6 +40,13 @@ class ProcessGraph:
     steps: list[GraphStep] = field(default_factory=list)
     flows: list[GraphFlow] = field(default_factory=list)
     standard_hours: float | None = None
+    name: str | None = None
+    """The process's display name (the slug stands in without one)."""
+
+    @property
+    def title(self) -> str:
+        """The process's name, or its slug."""
+        return self.name or self.process
 
     def step(self, step_id: str) -> GraphStep:
         """A step by id."""

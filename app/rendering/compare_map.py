@@ -137,7 +137,7 @@ def diff_map_dot(before: ProcessGraph, after: ProcessGraph) -> str:
         GraphStep(key, pair.step.name, pair.step.department) for key, pair in pairs.items()
     ]
     merged_flows = [GraphFlow(s, t) for s, t in sorted(set(old_flows) | set(new_flows))]
-    merged = ProcessGraph(after.process, after.version, merged_steps, merged_flows)
+    merged = ProcessGraph(after.process, after.version, merged_steps, merged_flows, name=after.name)
     steps = step_order(merged)
     by_key = {step.id: step for step in steps}
     position = {step.id: index for index, step in enumerate(steps)}
@@ -204,7 +204,7 @@ def diff_map_dot(before: ProcessGraph, after: ProcessGraph) -> str:
         f"{counts['changed']} changed \u00b7 {len(before.handoffs())} handoffs \u2192 "
         f"{len(after.handoffs())}"
     )
-    title = f"{after.process} \u00b7 {before.version} \u2192 {after.version}"
+    title = f"{after.title} \u00b7 {before.version} \u2192 {after.version}"
     out.attrs("graph", label=legend_label(title, subtitle, rows))
     return out.source()
 
@@ -244,6 +244,6 @@ def side_by_side_dot(before: ProcessGraph, after: ProcessGraph) -> str:
                 margin=16,
             )
             rows += [row for row in write_process(out, graph, prefix) if row not in rows]
-    title = f"{after.process} \u00b7 {before.version} and {after.version}"
+    title = f"{after.title} \u00b7 {before.version} and {after.version}"
     out.attrs("graph", label=legend_label(title, None, rows))
     return out.source()

@@ -261,6 +261,6 @@ def process_map_dot(graph: ProcessGraph, overlay: Overlay | None = None) -> str:
     graph_defaults(out)
     rows = write_process(out, graph, overlay=overlay)
     kind = "mined overlay" if overlay else "documented map"
-    title = f"{graph.process} \u00b7 {graph.version}"
+    title = f"{graph.title} \u00b7 {graph.version}"
     out.attrs("graph", label=legend_label(title, f"{_subtitle(graph)} \u00b7 {kind}", rows))
     return out.source()

@@ -380,3 +380,35 @@ def test_the_model_of_a_large_log_is_discovered_in_the_background(settings: Any)
             assert time.monotonic() < deadline
             time.sleep(0.2)
         assert_problem(failed, 400, "could not be made", "No case passes the filters")
+
+
+def test_bpic2014_without_departments_still_gives_variants_and_rework(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The filtered BPIC 2014 log has no assignment group: the document says handoffs
+    need a department, and its rework equals a pandas count over the same events."""
+    monkeypatch.setenv("HANDOFF_DATA_DIR", str(tmp_path))
+    path = REAL / "bpic2014" / "incident_activity_filtered.xes.gz"
+    document = analyze(capsys, str(path))
+    log = document["log"]
+    assert (log["rows_read"], log["exact_duplicate_rows_dropped"]) == (369_485, 5)
+    assert (log["cases"], log["events"]) == (41_353, 369_480)
+    assert document["log"]["departments"] == ["(unassigned)"]
+    assert document["handoffs"] == [] and document["pingpong"] == []
+    assert any("no department" in note for note in document["notes"])
+
+    from app.mining.eventlog import read_event_log
+
+    events = pd.DataFrame(read_event_log(path, "bpic2014").events.to_dict(as_series=False))
+    sizes = events.groupby(["case_id", "activity"]).size()
+    repeated = sizes[sizes > 1]
+    expected = {
+        activity: (len(group), int((group - 1).sum()))
+        for activity, group in repeated.groupby(level="activity")
+    }
+    got = {r["activity"]: (r["cases"], r["extra_executions"]) for r in document["rework"]}
+    assert got == expected
+    traces = events.sort_values(["case_id", "timestamp_us", "line"], kind="stable")
+    variants = traces.groupby("case_id")["activity"].agg(tuple).value_counts()
+    top = document["variants"][0]
+    assert (tuple(top["activities"]), top["cases"]) == (variants.index[0], variants.iloc[0])

@@ -42,3 +42,9 @@ def test_bpmn_of_the_top_variants_is_valid_and_names_the_main_activities() -> No
     assert {"Receive call", "Enter request details", "Inspect site", "Close request"} <= tasks
     assert "Escalate to councillor" not in tasks  # 3% of cases: not among the top variants
     assert root.find(".//{http://www.omg.org/spec/BPMN/20100524/DI}BPMNDiagram") is not None
+    # laid out: every shape has its own place (pm4py's bare export puts all at 0,0)
+    bounds = [
+        (b.get("x"), b.get("y"))
+        for b in root.iter("{http://www.omg.org/spec/DD/20100524/DC}Bounds")
+    ]
+    assert len(bounds) >= len(tasks) and len(set(bounds)) == len(bounds)

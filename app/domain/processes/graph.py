@@ -20,6 +20,7 @@ def version_graph(process: ProcessFile, label: str) -> ProcessGraph:
             return ProcessGraph(
                 process=process.slug,
                 version=version.label,
+                name=process.name,
                 standard_hours=process.standard_hours,
                 steps=[
                     GraphStep(
