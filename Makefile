@@ -23,7 +23,7 @@ define install_debs
 endef
 
 RUN_DEBS  := "command -v dot:graphviz"
-TEST_DEBS := $(RUN_DEBS) "test -x $(PG_BIN)/initdb:postgresql-15"
+TEST_DEBS := $(RUN_DEBS) "test -x $(PG_BIN)/initdb:postgresql-15" "test -x /usr/bin/chromium:chromium"
 
 .PHONY: help run test lint bench system-run system-test clean
 
@@ -59,7 +59,7 @@ lint: $(VENV)/.test-deps
 	$(BIN)/mypy
 
 test: system-test $(VENV)/.test-deps lint
-	HANDOFF_REQUIRE_POSTGRES=1 PG_BIN=$(PG_BIN) $(BIN)/pytest
+	HANDOFF_REQUIRE_POSTGRES=1 HANDOFF_REQUIRE_BROWSER=1 PG_BIN=$(PG_BIN) $(BIN)/pytest
 
 bench: system-test $(VENV)/.test-deps
 	$(BIN)/python benchmarks/import.py

@@ -1,0 +1,67 @@
+// Talking to the JSON API: problem documents become ApiError with a plain sentence.
+
+export class ApiError extends Error {
+  constructor(status, title, detail, errors) {
+    super(detail || title || `Request failed (${status})`);
+    this.status = status;
+    this.title = title;
+    this.errors = errors || [];
+  }
+}
+
+function url(path, params) {
+  const u = new URL(path, window.location.origin);
+  for (const [key, value] of Object.entries(params || {})) {
+    if (value === undefined || value === null || value === "") continue;
+    if (Array.isArray(value)) value.forEach((v) => u.searchParams.append(key, v));
+    else u.searchParams.set(key, value);
+  }
+  return u.pathname + u.search;
+}
+
+async function failure(response) {
+  let body = {};
+  try {
+    body = await response.json();
+  } catch (_) {
+    /* not JSON */
+  }
+  return new ApiError(response.status, body.title, body.detail, body.errors);
+}
+
+export async function get(path, params) {
+  const response = await fetch(url(path, params), { headers: { Accept: "application/json" } });
+  if (!response.ok) throw await failure(response);
+  return response.json();
+}
+
+export async function send(method, path, body, params) {
+  const response = await fetch(url(path, params), {
+    method,
+    headers: { "Content-Type": "application/json", Accept: "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!response.ok) throw await failure(response);
+  return response.status === 204 ? null : response.json();
+}
+
+// A multipart upload with progress (fetch cannot report upload progress).
+export function upload(path, form, onProgress) {
+  return new Promise((resolve, reject) => {
+    const request = new XMLHttpRequest();
+    request.open("POST", path);
+    request.responseType = "json";
+    request.upload.onprogress = (event) => {
+      if (event.lengthComputable && onProgress) onProgress(event.loaded / event.total);
+    };
+    request.onload = () => {
+      const body = request.response || {};
+      if (request.status >= 200 && request.status < 300) resolve({ status: request.status, body });
+      else reject(new ApiError(request.status, body.title, body.detail, body.errors));
+    };
+    request.onerror = () => reject(new ApiError(0, "Network error", "The server could not be reached."));
+    request.send(form);
+  });
+}
+
+export { url };

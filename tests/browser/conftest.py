@@ -1,0 +1,120 @@
+"""Browser tests: the real service on a free port, driven by Debian's Chromium through
+Playwright (nothing downloads a browser). Screenshots go to tests/browser/screenshots/."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+
+from app.asgi import create_app
+from app.config import Settings
+from tests.conftest import ROOT
+
+CHROMIUM = Path(os.environ.get("HANDOFF_CHROMIUM", "/usr/bin/chromium"))
+SHOTS = Path(__file__).parent / "screenshots"
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+pytestmark = pytest.mark.browser
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/browser" in str(item.fspath):
+            item.add_marker(pytest.mark.browser)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The web service with the sample catalogue and demo logs, on SQLite, for the session."""
+    data = tmp_path_factory.mktemp("browser-data")
+    settings = Settings(
+        data_dir=data,
+        database_url=f"sqlite:///{data / 'handoff.sqlite3'}",
+        load_samples=True,
+        samples_dir=ROOT / "processes",
+        event_logs_dir=ROOT / "event_logs",
+        # uploads above 200 kB become import jobs, so the demo log shows live progress
+        sync_import_bytes=200_000,
+    )
+    port = _free_port()
+    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    instance = uvicorn.Server(config)
+    thread = threading.Thread(target=instance.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not instance.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the web service did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    instance.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        if os.environ.get("CI") or os.environ.get("HANDOFF_REQUIRE_BROWSER"):
+            pytest.fail(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium).")
+        pytest.skip(f"Chromium is not installed at {CHROMIUM}")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page(browser: Any, server: str) -> Iterator[Any]:
+    """A fresh page at the service's home; console errors fail the test."""
+    context = browser.new_context(viewport={"width": 1440, "height": 900}, accept_downloads=True)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on(
+        "console", lambda message: errors.append(message.text) if message.type == "error" else None
+    )
+    page.set_default_timeout(20_000)
+    page.goto(server + "/")
+    yield page
+    context.close()
+    assert not errors, f"errors in the browser console: {errors}"
+
+
+def shot(page: Any, name: str) -> Path:
+    """A full-page screenshot in tests/browser/screenshots/ (ignored by git)."""
+    SHOTS.mkdir(exist_ok=True)
+    path = SHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _fresh_screenshots() -> None:
+    if SHOTS.exists():
+        shutil.rmtree(SHOTS)
