@@ -64,6 +64,7 @@ test: system-test $(VENV)/.test-deps lint
 bench: system-test $(VENV)/.test-deps
 	$(BIN)/python benchmarks/import.py
 	$(BIN)/python benchmarks/analyze.py
+	$(BIN)/python benchmarks/render.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

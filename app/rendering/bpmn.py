@@ -7,24 +7,20 @@ flows leaving a task would all be taken at once, which is not what a documented 
 means. Several flows into one step simply meet there (no joining gateway). A loop with
 no way out gets no end event: the document says nothing about how it ends.
 
-Graphviz (``dot``, left to right, a cluster per department) places the nodes; each
-department then becomes a horizontal band of the pool, its nodes keeping their Graphviz
-positions relative to one another, and flows are orthogonal lines between shape borders,
-routed through as few other shapes as the simple candidates allow.
+Where the shapes go (Graphviz positions, a band per department, flow routes) is
+``app.rendering.bpmn_layout``'s part; this module builds the model and writes the XML.
 """
 
 from __future__ import annotations
 
-import json
 import re
 import xml.etree.ElementTree as ET
 from collections import deque
 from dataclasses import dataclass, field
-from itertools import pairwise
 
 from app.lib.graph import GraphFlow, GraphStep, ProcessGraph
-from app.rendering.dot import DotWriter, hours_text
-from app.rendering.output import pipe
+from app.rendering.bpmn_layout import Box, layout, waypoints
+from app.rendering.dot import hours_text
 from app.rendering.steps import check_flows, department_order, is_handoff, step_order
 from app.rendering.text import slug
 
@@ -41,12 +37,6 @@ NAMESPACES: dict[str, str] = {
 for _prefix, _uri in NAMESPACES.items():
     ET.register_namespace(_prefix, _uri)
 
-_SIZES = {"task": (100, 80), "startEvent": (36, 36), "endEvent": (36, 36)}
-_GATEWAY_SIZE = (50, 50)
-_ORIGIN = 20  # the pool's top-left corner
-_HEADER = 30  # the strip at the left of the pool and of each lane that carries its name
-_PAD = 30  # space between a lane's border and its nodes
-_MIN_LANE = 120
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
@@ -68,30 +58,6 @@ class _Flow:
     target: str
     name: str | None = None
     documentation: str | None = None
-
-
-@dataclass(frozen=True)
-class _Box:
-    x: int
-    y: int
-    width: int
-    height: int
-
-    @property
-    def right(self) -> int:
-        return self.x + self.width
-
-    @property
-    def bottom(self) -> int:
-        return self.y + self.height
-
-    @property
-    def cx(self) -> int:
-        return self.x + self.width // 2
-
-    @property
-    def cy(self) -> int:
-        return self.y + self.height // 2
 
 
 class _Ids:
@@ -234,139 +200,6 @@ def _model(graph: ProcessGraph) -> _Model:
     return model
 
 
-def _graphviz_positions(model: _Model) -> dict[str, tuple[float, float]]:
-    """Node centres from ``dot`` (points, y pointing down)."""
-    out = DotWriter("bpmn")
-    out.attrs("graph", rankdir="LR", newrank=True, nodesep=0.5, ranksep=0.6, splines=False)
-    out.attrs("node", fixedsize=True, label="")
-    lanes: dict[str | None, list[_Node]] = {}
-    for node in model.nodes.values():
-        lanes.setdefault(node.lane, []).append(node)
-    for lane, nodes in lanes.items():
-        cluster = f"cluster_{model.lanes[lane]}" if lane is not None else "cluster_none"
-        with out.subgraph(cluster):
-            for node in nodes:
-                width, height = _SIZES.get(node.kind, _GATEWAY_SIZE)
-                shape = {"task": "box", "exclusiveGateway": "diamond"}.get(node.kind, "circle")
-                out.node(node.id, shape=shape, width=width / 72, height=height / 72)
-    for flow in model.flows:
-        out.edge(flow.source, flow.target)
-    data = pipe(out.source(), "json0")
-    layout = json.loads(data)
-    top = float(layout["bb"].split(",")[3])
-    positions: dict[str, tuple[float, float]] = {}
-    for item in layout.get("objects", []):
-        if "pos" in item:
-            x, y = (float(part) for part in item["pos"].split(","))
-            positions[item["name"]] = (x, top - y)
-    return positions
-
-
-def _layout(model: _Model) -> tuple[_Box, dict[str, _Box], dict[str, _Box]]:
-    """The pool, the lanes by department and the nodes by id, in diagram pixels.
-
-    Graphviz gives each node its column (x); each department becomes a band as tall as
-    its nodes' Graphviz extent, and its nodes keep their positions relative to each other.
-    """
-    centres = _graphviz_positions(model)
-    raw: dict[str, _Box] = {}
-    for node in model.nodes.values():
-        width, height = _SIZES.get(node.kind, _GATEWAY_SIZE)
-        x, y = centres[node.id]
-        raw[node.id] = _Box(round(x - width / 2), round(y - height / 2), width, height)
-    left = min(box.x for box in raw.values()) - (_ORIGIN + 2 * _HEADER + _PAD)
-    bands: list[str | None] = [*model.lanes]
-    if any(node.lane is None for node in model.nodes.values()):
-        bands.append(None)
-    boxes: dict[str, _Box] = {}
-    lane_rows: dict[str, tuple[int, int]] = {}
-    top = _ORIGIN
-    for lane in bands:
-        members = [node.id for node in model.nodes.values() if node.lane == lane]
-        low = min(raw[m].y for m in members)
-        high = max(raw[m].bottom for m in members)
-        height = max(_MIN_LANE, high - low + 2 * _PAD)
-        shift = top + (height - (high - low)) // 2 - low
-        for member in members:
-            box = raw[member]
-            boxes[member] = _Box(box.x - left, box.y + shift, box.width, box.height)
-        if lane is not None:
-            lane_rows[lane] = (top, height)
-        top += height
-    width = max(box.right for box in boxes.values()) + _PAD - _ORIGIN
-    pool = _Box(_ORIGIN, _ORIGIN, width, top - _ORIGIN)
-    lanes = {
-        lane: _Box(_ORIGIN + _HEADER, y, width - _HEADER, height)
-        for lane, (y, height) in lane_rows.items()
-    }
-    return pool, lanes, boxes
-
-
-Point = tuple[int, int]
-
-
-def _crossings(points: list[Point], others: list[_Box]) -> int:
-    """How many shapes an orthogonal line runs through."""
-    segments = list(pairwise(points))
-    xs, ys = [x for x, _ in points], [y for _, y in points]
-    near = [
-        b
-        for b in others
-        if b.x < max(xs) and b.right > min(xs) and b.y < max(ys) and b.bottom > min(ys)
-    ]
-    return sum(
-        any(
-            max(x1, x2) > box.x
-            and min(x1, x2) < box.right
-            and max(y1, y2) > box.y
-            and min(y1, y2) < box.bottom
-            for (x1, y1), (x2, y2) in segments
-        )
-        for box in near
-    )
-
-
-def _routes(source: _Box, target: _Box) -> list[list[Point]]:
-    """Orthogonal lines from the source's border to the target's, best-looking first."""
-    if source == target:  # a loop: out to the right, over the top, back in from above
-        out_x, over_y = source.right + 15, source.y - 15
-        loop = [(out_x, source.cy), (out_x, over_y), (source.cx, over_y)]
-        return [[(source.right, source.cy), *loop, (source.cx, source.y)]]
-    if target.x >= source.right:  # forward: across, with one vertical step somewhere
-        begin, end = (source.right, source.cy), (target.x, target.cy)
-        if begin[1] == end[1]:
-            return [[begin, end]]
-        columns = ((source.right + target.x) // 2, source.right + 12, target.x - 12)
-        return [[begin, (x, begin[1]), (x, end[1]), end] for x in columns]
-    if target.right > source.x:  # the same column: straight down or up
-        down = target.y >= source.bottom
-        begin = (source.cx, source.bottom if down else source.y)
-        end = (target.cx, target.y if down else target.bottom)
-        middle = (begin[1] + end[1]) // 2
-        return [
-            [begin, end]
-            if begin[0] == end[0]
-            else [begin, (begin[0], middle), (end[0], middle), end]
-        ]
-    below = max(source.bottom, target.bottom) + 20  # backward: under both shapes, or over
-    above = min(source.y, target.y) - 20
-    return [
-        [
-            (source.cx, source.bottom),
-            (source.cx, below),
-            (target.cx, below),
-            (target.cx, target.bottom),
-        ],
-        [(source.cx, source.y), (source.cx, above), (target.cx, above), (target.cx, target.y)],
-    ]
-
-
-def _waypoints(source: _Box, target: _Box, boxes: list[_Box]) -> list[Point]:
-    """The route through the fewest other shapes (the first of equals)."""
-    others = [box for box in boxes if box is not source and box is not target]
-    return min(_routes(source, target), key=lambda route: _crossings(route, others))
-
-
 def _q(tag: str) -> str:
     prefix, name = tag.split(":")
     return f"{{{NAMESPACES[prefix]}}}{name}"
@@ -382,7 +215,7 @@ def _documentation(parent: ET.Element, text: str | None) -> None:
         _element(parent, "bpmn:documentation").text = _text(text)
 
 
-def _bounds(parent: ET.Element, box: _Box) -> None:
+def _bounds(parent: ET.Element, box: Box) -> None:
     sizes = {"x": box.x, "y": box.y, "width": box.width, "height": box.height}
     _element(parent, "dc:Bounds", **{key: str(value) for key, value in sizes.items()})
 
@@ -413,7 +246,7 @@ def bpmn_xml(graph: ProcessGraph) -> bytes:
     """
     check_flows(graph)
     model = _model(graph)
-    pool, lanes, boxes = _layout(model)
+    pool, lanes, boxes = layout(model)
     key = slug(graph.process)
     title = f"{graph.process} · {graph.version}"
     root = ET.Element(_q("bpmn:definitions"), {"id": f"Definitions_{key}"})
@@ -480,7 +313,7 @@ def bpmn_xml(graph: ProcessGraph) -> bytes:
     shown = list(boxes.values())
     for flow in model.flows:
         edge = _element(plane, "bpmndi:BPMNEdge", id=f"{flow.id}_di", bpmnElement=flow.id)
-        route = _waypoints(boxes[flow.source], boxes[flow.target], shown)
+        route = waypoints(boxes[flow.source], boxes[flow.target], shown)
         for x, y in route:
             _element(edge, "di:waypoint", x=str(x), y=str(y))
     ET.indent(root)
