@@ -424,14 +424,21 @@ HEADER = ["size", "step", "seconds", "events/s", "peak MB", "ratio to pm4py", "t
 RIGHT = {0, 2, 3, 4, 5}
 
 
-def text_table(rows: list[Row]) -> str:
-    table = [HEADER] + [cells(r) for r in rows]
-    widths = [max(len(line[i]) for line in table) for i in range(len(HEADER))]
+def text_table(
+    rows: Sequence[Any],
+    header: Sequence[str] | None = None,
+    right: set[int] | None = None,
+    cells: Any = None,
+) -> str:
+    """Rows as an aligned plain-text table (this script's columns unless given)."""
+    header, right, cells = header or HEADER, right or RIGHT, cells or globals()["cells"]
+    table = [list(header)] + [cells(r) for r in rows]
+    widths = [max(len(line[i]) for line in table) for i in range(len(header))]
     lines = []
     for n, line in enumerate(table):
         lines.append(
             "  ".join(
-                cell.rjust(w) if i in RIGHT else cell.ljust(w)
+                cell.rjust(w) if i in right else cell.ljust(w)
                 for i, (cell, w) in enumerate(zip(line, widths, strict=True))
             ).rstrip()
         )
@@ -440,9 +447,16 @@ def text_table(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
-def markdown_table(rows: list[Row]) -> str:
-    lines = ["| " + " | ".join(HEADER) + " |"]
-    lines.append("|" + "|".join("---:" if i in RIGHT else "---" for i in range(len(HEADER))) + "|")
+def markdown_table(
+    rows: Sequence[Any],
+    header: Sequence[str] | None = None,
+    right: set[int] | None = None,
+    cells: Any = None,
+) -> str:
+    """Rows as a Markdown table (this script's columns unless given)."""
+    header, right, cells = header or HEADER, right or RIGHT, cells or globals()["cells"]
+    lines = ["| " + " | ".join(header) + " |"]
+    lines.append("|" + "|".join("---:" if i in right else "---" for i in range(len(header))) + "|")
     lines += ["| " + " | ".join(cells(r)) + " |" for r in rows]
     return "\n".join(lines)
 

@@ -347,26 +347,11 @@ def cells(r: Row) -> list[str]:
 
 
 def text_table(rows: list[Row]) -> str:
-    table = [HEADER] + [cells(r) for r in rows]
-    widths = [max(len(line[i]) for line in table) for i in range(len(HEADER))]
-    lines = []
-    for n, line in enumerate(table):
-        lines.append(
-            "  ".join(
-                cell.rjust(w) if i in RIGHT else cell.ljust(w)
-                for i, (cell, w) in enumerate(zip(line, widths, strict=True))
-            ).rstrip()
-        )
-        if n == 0:
-            lines.append("  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+    return str(bench.text_table(rows, HEADER, RIGHT, cells))
 
 
 def markdown_table(rows: list[Row]) -> str:
-    lines = ["| " + " | ".join(HEADER) + " |"]
-    lines.append("|" + "|".join("---:" if i in RIGHT else "---" for i in range(len(HEADER))) + "|")
-    lines += ["| " + " | ".join(cells(r)) + " |" for r in rows]
-    return "\n".join(lines)
+    return str(bench.markdown_table(rows, HEADER, RIGHT, cells))
 
 
 def notes(rows: list[Row], extra: list[str]) -> list[str]:
