@@ -88,6 +88,34 @@ def summary_lines(document: dict[str, Any], top: int = 5) -> list[str]:
             f"{len(c['undocumented_handoffs'])} undocumented handoffs, "
             f"{len(c['unowned_handoffs'])} unowned handoffs"
         )
+        share = c["fitness"].get("fitting_cases_share")
+        if share is not None:
+            lines.append(
+                f"  {share:.0%} of cases replay without a deviation (pm4py token replay); "
+                f"alignments: {c['fitness']['alignments']}"
+            )
+        process = c["service_standards"].get("process")
+        if process and process["share_met"] is not None:
+            lines.append(
+                f"  {process['share_met']:.0%} of {process['observed']:,} cases within the "
+                f"{process['standard_hours']:g} h standard (median {process['median_hours']:g} h)"
+            )
+            for channel in process.get("by_channel", []):
+                lines.append(
+                    f"    {channel['channel']}: {channel['share_met']:.0%} of "
+                    f"{channel['observed']:,} within the standard"
+                )
+    if "duplicate_requests" in document:
+        d = document["duplicate_requests"]
+        lines.append("")
+        lines.append(
+            f"Duplicate requests (same {d['attribute']} within {d['days']:g} days): "
+            f"{d['repeat_cases']:,} repeat cases in {d['groups']:,} groups"
+        )
+        for group in d["largest_groups"][:5]:
+            lines.append(
+                f"  {group['value']}: {group['cases']} cases ({', '.join(group['case_ids'])})"
+            )
     for note in document.get("notes", []):
         lines.append("")
         lines.append(f"Note: {note}")
