@@ -18,7 +18,7 @@ from app.domain.processes.graph import version_graph
 from app.domain.processes.schemas import ProcessFile
 from app.domain.processes.services import get_tree
 from app.domain.reviews import maps, services
-from app.domain.reviews.program import review_csv
+from app.domain.reviews.program import CRITERIA, DEFAULT_WEIGHTS, review_csv
 from app.lib.errors import InvalidRequest
 from app.lib.times import instant
 from app.mining.analysis import Filters, Prepared
@@ -144,15 +144,22 @@ class ProcessMapController(Controller):
         if format == "csv":
             return Response(
                 review_csv(rows),
-                media_type="text/csv; charset=utf-8",
+                media_type="text/csv",
                 headers={"Content-Disposition": f'attachment; filename="{slug}-review.csv"'},
             )
         if format == "html":
             return Response(
                 services.review_page(process, rows, prepared is not None),
-                media_type="text/html; charset=utf-8",
+                media_type="text/html",
             )
-        return Response({"process": slug, "rows": rows})
+        return Response(
+            {
+                "process": slug,
+                "rows": rows,
+                "criteria": CRITERIA,
+                "default_weights": DEFAULT_WEIGHTS,
+            }
+        )
 
 
 class LogMapController(Controller):

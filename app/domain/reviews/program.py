@@ -224,7 +224,8 @@ body { font: 11pt/1.4 system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-
 h1 { font-size: 1.6rem; margin-bottom: .2rem; } h2 { font-size: 1.2rem; margin-top: 2rem; }
 table { border-collapse: collapse; width: 100%; font-size: 9.5pt; }
 th, td { border: 1px solid #bbb; padding: .25rem .4rem; text-align: right; }
-th { background: #eef1f5; } td.text, th.text { text-align: left; }
+th { background: #eef1f5; font-size: 8.5pt; vertical-align: bottom; }
+td.text, th.text { text-align: left; }
 tr.as-is td { background: #f7f7f7; font-style: italic; }
 td.missing { color: #a33; } .note { color: #444; }
 figure { margin: 1rem 0; page-break-inside: avoid; break-inside: avoid; }
@@ -261,7 +262,8 @@ def review_html(
     """
     e = html.escape
     head = "".join(
-        f'<th class="{"text" if c in ("label", "kind", "missing") else ""}">{e(c)}</th>'
+        f'<th class="{"text" if c in ("label", "kind", "missing") else ""}">'
+        f"{e(c.replace('_', ' '))}</th>"
         for c in COLUMNS
     )
     body = []
