@@ -24,6 +24,7 @@ __all__ = [
     "Progress",
     "csv_batches",
     "events_frame",
+    "parquet_head",
     "read_event_log",
     "row_batches",
 ]
@@ -41,9 +42,9 @@ def _text_of(value: object) -> str | None:
     return str(value)
 
 
-def _read_parquet(path: Path, name: str) -> RawTable:
+def _read_parquet(path: Path, name: str, rows: int | None = None) -> RawTable:
     try:
-        frame = pl.read_parquet(path)
+        frame = pl.read_parquet(path, n_rows=rows)
     except (pl.exceptions.PolarsError, OSError) as error:
         first = str(error).splitlines()[0]
         raise InvalidEventLog(f"{name}: not a readable Parquet file ({first}).") from None
@@ -67,6 +68,11 @@ def _read_parquet(path: Path, name: str) -> RawTable:
         raise InvalidEventLog(f"{name}: the Parquet file holds no rows.")
     lines = pl.int_range(1, frame.height + 1, dtype=pl.Int64, eager=True).alias("line")
     return RawTable(frame=frame, lines=lines, unit="event")
+
+
+def parquet_head(path: Path, name: str, rows: int = 20) -> RawTable:
+    """The first rows of a Parquet file as text columns (only the row groups they need)."""
+    return _read_parquet(path, name, rows)
 
 
 def read_event_log(

@@ -9,7 +9,7 @@ import polars as pl
 
 from app.lib.errors import InvalidEventLog
 
-__all__ = ["ROLES", "Mapping", "normalise_header", "resolve_mapping"]
+__all__ = ["ROLES", "Mapping", "candidates", "normalise_header", "resolve_mapping"]
 
 ROLES = ("case", "activity", "timestamp", "department", "resource", "start_timestamp", "lifecycle")
 REQUIRED = ("case", "activity", "timestamp")
@@ -140,6 +140,44 @@ def resolve_mapping(
             f"{_list(columns)}; name it with {flags}."
         )
     return Mapping(**chosen)  # type: ignore[arg-type]
+
+
+def candidates(
+    frame: pl.DataFrame,
+    explicit: dict[str, str | None],
+    defaults: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
+) -> dict[str, list[str]]:
+    """The columns each role could take, by the rules of ``resolve_mapping``, without raising.
+
+    A role with one candidate is what ``resolve_mapping`` chooses; with several (different
+    content) it is ambiguous; with none it is missing (or names an unknown column).
+    """
+    columns = frame.columns
+    by_normal: dict[str, list[str]] = {}
+    for column in columns:
+        by_normal.setdefault(normalise_header((headers or {}).get(column, column)), []).append(
+            column
+        )
+    chosen: dict[str, str | None] = {}
+    found: dict[str, list[str]] = {}
+    for role in ROLES:
+        wanted = explicit.get(role)
+        default = (defaults or {}).get(role)
+        if wanted is not None:
+            options = [wanted] if wanted in columns else []
+            options = options or [c for c in columns if c.lower() == wanted.lower()]
+            options = options if len(options) == 1 else []
+        elif default is not None and default in columns:
+            options = [default]
+        else:
+            options = [c for known in KNOWN[role] for c in by_normal.get(known, [])]
+            options = [c for c in options if c not in chosen.values()]
+            if len(options) > 1 and _same_content(frame, options):
+                options = options[:1]
+        found[role] = options
+        chosen[role] = options[0] if len(options) == 1 else None
+    return found
 
 
 def _list(columns: list[str], most: int = 12) -> str:

@@ -16,7 +16,15 @@ from typing import BinaryIO, Literal, Protocol
 from app.lib.errors import InvalidEventLog, PayloadTooLarge
 from app.mining.options import ImportLimits
 
-__all__ = ["Source", "copy_upload", "file_sha256", "open_source"]
+__all__ = [
+    "Head",
+    "Source",
+    "copy_upload",
+    "file_sha256",
+    "head_format",
+    "open_source",
+    "read_head",
+]
 
 Format = Literal["csv", "xes", "parquet"]
 CHUNK = 1024 * 1024
@@ -85,6 +93,16 @@ def _copy_limited(
 def _detect_format(path: Path, name: str, shown: str | None = None) -> Format:
     with path.open("rb") as handle:
         head = handle.read(4096)
+    return head_format(head, name, shown)
+
+
+def head_format(head: bytes, name: str, shown: str | None = None) -> Format:
+    """The format of a log told from its first bytes (4 KiB are enough) and its name.
+
+    Raises:
+        InvalidEventLog: there are no bytes.
+    """
+    head = head[:4096]
     if not head:
         raise InvalidEventLog(f"{shown or name}: the file is empty.")
     if head.startswith(b"PAR1"):
@@ -214,3 +232,89 @@ def copy_upload(source: BinaryIO, target: Path, max_bytes: int, name: str) -> in
         target.unlink(missing_ok=True)
         raise
     return written
+
+
+@dataclass(frozen=True)
+class Head:
+    """The first bytes of a log's plain content, for a preview."""
+
+    data: bytes
+    format: Format
+    wrapper: str | None
+    complete: bool
+    """Whether ``data`` is the whole content (False: there is more, or the input was cut)."""
+
+
+def _gzip_head(path: Path, name: str, limit: int) -> tuple[bytes, bool]:
+    """Up to ``limit`` bytes of a gzip file's content, expanding no more than that.
+
+    A cut-off upload (the first part of a larger file) gives what it holds.
+    """
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    out = bytearray()
+    with path.open("rb") as handle:
+        while len(out) < limit and (chunk := handle.read(64 * 1024)):
+            try:
+                out += inflater.decompress(chunk, limit - len(out))
+                while len(out) < limit and inflater.unconsumed_tail:
+                    out += inflater.decompress(inflater.unconsumed_tail, limit - len(out))
+            except zlib.error as error:
+                raise InvalidEventLog(f"{name}: not a readable gzip file ({error}).") from None
+            if inflater.eof:
+                break
+    if not out and not inflater.eof:
+        raise InvalidEventLog(f"{name}: not a readable gzip file (no content).")
+    return bytes(out[:limit]), inflater.eof and not inflater.unused_data
+
+
+def _zip_head(path: Path, name: str, limit: int) -> tuple[bytes, bool, str]:
+    """Up to ``limit`` bytes of the one log in a zip, expanding no more than that."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = [
+                m
+                for m in archive.infolist()
+                if not m.is_dir()
+                and not m.filename.startswith("__MACOSX/")
+                and not m.filename.endswith(".DS_Store")
+            ]
+            if len(members) != 1:
+                listed = ", ".join(m.filename for m in members[:5]) or "none"
+                raise InvalidEventLog(
+                    f"{name}: a zip must hold exactly one event log, this one holds "
+                    f"{len(members)} files ({listed})."
+                )
+            member = members[0]
+            if member.flag_bits & 0x1:
+                raise InvalidEventLog(f"{name}: the zip is encrypted.")
+            with archive.open(member) as source:
+                data = source.read(limit)
+            return data, member.file_size <= limit, f"{name}/{member.filename}"
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as error:
+        raise InvalidEventLog(f"{name}: not a readable zip file ({error}).") from None
+
+
+def read_head(path: Path, name: str, limit: int = 256 * 1024) -> Head:
+    """The first ``limit`` bytes of a log's plain content, expanding .gz/.zip only that far.
+
+    Raises:
+        InvalidEventLog: the file is empty or a damaged archive.
+    """
+    with path.open("rb") as handle:
+        magic = handle.read(4)
+    if not magic:
+        raise InvalidEventLog(f"{name}: the file is empty.")
+    inner = name
+    if magic[:2] == b"\x1f\x8b":
+        wrapper: str | None = "gzip"
+        data, complete = _gzip_head(path, name, limit)
+        inner = name.removesuffix(".gz")
+    elif magic == b"PK\x03\x04":
+        wrapper = "zip"
+        data, complete, inner = _zip_head(path, name, limit)
+    else:
+        wrapper = None
+        with path.open("rb") as handle:
+            data = handle.read(limit)
+        complete = path.stat().st_size <= limit
+    return Head(data, head_format(data, inner, name), wrapper, complete)

@@ -14,7 +14,7 @@ from typing import BinaryIO
 from app.lib.errors import InvalidEventLog
 from app.mining.options import ImportLimits
 
-__all__ = ["TextFile", "utf8_text"]
+__all__ = ["TextFile", "sniff_encoding", "utf8_text"]
 
 CHUNK = 1024 * 1024
 _BOMS = (
@@ -56,6 +56,11 @@ def _sniff(head: bytes) -> str | None:
         if even_zeros > 0.4 and odd_zeros < 0.05:
             return "utf-16-be"
     return None
+
+
+def sniff_encoding(head: bytes) -> str | None:
+    """The encoding told by a byte-order mark or the zero bytes of UTF-16 (None: neither)."""
+    return _sniff(head)
 
 
 def _position(line: int, tail: int, text: str) -> tuple[int, int]:

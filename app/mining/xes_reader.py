@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from app.lib.errors import InvalidEventLog
 from app.mining.options import ImportLimits
 from app.mining.raw import RawTable
 
-__all__ = ["XES_KEYS", "read_xes"]
+__all__ = ["XES_KEYS", "first_events", "read_xes"]
 
 CHUNK_ROWS = 50_000
 
@@ -159,3 +160,71 @@ def _outside(name: str, number: int) -> None:
         f"{name}: event {number:,} stands outside any trace, so it belongs to no case; "
         "every event of an XES log must be inside a <trace>."
     )
+
+
+def first_events(head: bytes, name: str, complete: bool, count: int = 20) -> RawTable:
+    """The first ``count`` events of an XES file from its first bytes, for a preview.
+
+    Each event gets the attributes of its trace read so far (``case:`` prefixed). When
+    ``complete`` is False the bytes stop anywhere, so an error at their end is expected.
+
+    Raises:
+        InvalidEventLog: a document type declaration, XML that is not well-formed before
+            the end of the bytes, or no event at all.
+    """
+    rows: list[dict[str, Any]] = []
+    pending: list[dict[str, Any]] = []
+    trace: Element | None = None
+    saw_log = False
+
+    def flush() -> None:
+        case = _attributes(trace, "case:") if trace is not None else {}
+        for row in pending:
+            row.update(case)
+        rows.extend(pending)
+        pending.clear()
+
+    try:
+        for event, element in iterparse(io.BytesIO(head), events=("start", "end"), forbid_dtd=True):
+            tag = _local(element.tag)
+            if event == "start":
+                if tag == "trace":
+                    trace = element
+                elif tag == "log":
+                    saw_log = True
+                continue
+            if tag == "event" and trace is not None:
+                pending.append(_attributes(element))
+            elif tag == "trace":
+                flush()
+                trace = None
+                element.clear()
+            if len(rows) >= count:
+                break
+    except DefusedXmlException:
+        raise InvalidEventLog(
+            f"{name}: the XES file declares a document type (DTD), which is refused because "
+            "it can expand entities or fetch outside files; export the log without it."
+        ) from None
+    except ParseError as error:
+        if complete or not (rows or pending or saw_log):
+            line, column = error.position
+            reason = str(error).split(":")[0]
+            raise InvalidEventLog(
+                f"{name}, line {line}, column {column + 1}: the XES file is not well-formed "
+                f"XML ({reason})."
+            ) from None
+    flush()
+    if not saw_log:
+        raise InvalidEventLog(f"{name}: the XML file is not an XES event log (no <log> element).")
+    rows = rows[:count]
+    if not rows:
+        raise InvalidEventLog(
+            f"{name}: no event inside a trace was found at the start of the file."
+        )
+    keys = list(dict.fromkeys(key for row in rows for key in row))
+    frame = pl.DataFrame(
+        {k: pl.Series(k, [row.get(k) for row in rows], dtype=pl.String) for k in keys}
+    )
+    lines = pl.int_range(1, frame.height + 1, dtype=pl.Int64, eager=True).alias("line")
+    return RawTable(frame=frame, lines=lines, unit="event", defaults=dict(XES_KEYS))

@@ -22,11 +22,12 @@ from app.domain.event_logs.schemas import (
     EventLogSummary,
     ImportJobPublic,
     ImportRequest,
+    PreviewPublic,
 )
 from app.lib.errors import InvalidEventLog
 from app.mining.sources import copy_upload
 
-__all__ = ["EventLogController", "ImportJobController", "UploadForm"]
+__all__ = ["EventLogController", "ImportJobController", "PreviewForm", "UploadForm"]
 
 
 class UploadForm(ImportRequest):
@@ -44,6 +45,12 @@ class UploadForm(ImportRequest):
         if not isinstance(values, list):
             return value
         return [part.strip() for item in values for part in str(item).split(",") if part.strip()]
+
+
+class PreviewForm(UploadForm):
+    """A file (or its first part) to preview, with the mapping fields of an import."""
+
+    partial: bool = False
 
 
 def _save_upload(state: State, form: UploadForm) -> tuple[Path, str]:
@@ -100,6 +107,30 @@ class EventLogController(Controller):
             status_code=HTTP_201_CREATED if created else HTTP_200_OK,
             headers={"Location": f"/api/event-logs/{row.id}"},
         )
+
+    @post("/preview", sync_to_thread=True, status_code=HTTP_200_OK)
+    def preview(
+        self,
+        state: State,
+        data: Annotated[PreviewForm, Body(media_type=RequestEncodingType.MULTI_PART)],
+    ) -> PreviewPublic:
+        """The head of a log before importing it: format, columns, the first 20 rows and the
+        mapping the import would use, with the importer's sentence when it is ambiguous or
+        incomplete (``partial``: the file is the first part of a larger one). Nothing is
+        stored; only the first 256 KiB of the content are read."""
+        upload, filename = _save_upload(state, data)
+        request = ImportRequest.model_validate(data.model_dump(exclude={"file", "partial"}))
+        try:
+            return services.preview_file(
+                upload,
+                filename,
+                request,
+                state.limits,
+                partial=data.partial,
+                workdir=state.settings.work_dir,
+            )
+        finally:
+            upload.unlink(missing_ok=True)
 
     @get("/", sync_to_thread=True)
     def list_logs(self, session: DbSession) -> list[EventLogSummary]:

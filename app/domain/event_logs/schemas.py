@@ -7,7 +7,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-__all__ = ["EventLogPublic", "EventLogSummary", "ImportJobPublic", "ImportRequest"]
+__all__ = [
+    "EventLogPublic",
+    "EventLogSummary",
+    "ImportJobPublic",
+    "ImportRequest",
+    "PreviewPublic",
+    "PreviewRow",
+]
 
 
 class ImportRequest(BaseModel):
@@ -100,3 +107,37 @@ class ImportJobPublic(BaseModel):
     problems: list[dict[str, Any]] | None
     created_at: datetime
     updated_at: datetime
+
+
+class PreviewRow(BaseModel):
+    """One row of a preview: where it is in the file and its fields as text."""
+
+    line: int = Field(description="1-based line of a CSV row, or the number of an XES event.")
+    values: list[str | None]
+
+
+class PreviewPublic(BaseModel):
+    """The head of an uploaded log: its format, columns, first rows and the mapping found."""
+
+    filename: str
+    format: Literal["csv", "xes", "parquet"]
+    wrapper: str | None = Field(description="gzip or zip when the file was compressed.")
+    encoding: str | None = Field(description="CSV only: the text encoding detected or given.")
+    delimiter: str | None = Field(description="CSV only: the field delimiter.")
+    unit: Literal["line", "event"] = Field(description="What each row's line counts.")
+    columns: list[str]
+    rows: list[PreviewRow] = Field(description="The first data rows (at most 20).")
+    row_problems: list[dict[str, Any]] = Field(
+        description="Rows of the head the importer would refuse for their number of fields."
+    )
+    mapping: dict[str, str | None] = Field(
+        description="Column of each role, by the import's field names (None: no column)."
+    )
+    candidates: dict[str, list[str]] = Field(
+        description="Every column matching each role (more than one: ambiguous)."
+    )
+    problem: str | None = Field(
+        description="The importer's sentence when the mapping is ambiguous or incomplete."
+    )
+    bytes_read: int = Field(description="Bytes of plain content the preview read.")
+    complete: bool = Field(description="Whether the preview read the whole content.")

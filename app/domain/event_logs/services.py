@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,18 +13,30 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.db.models import ActivityMapping, AnalysisResult, Event, EventLog, InstanceSecret
-from app.domain.event_logs.schemas import EventLogPublic, EventLogSummary, ImportRequest
-from app.lib.errors import require
+from app.domain.event_logs.schemas import (
+    EventLogPublic,
+    EventLogSummary,
+    ImportRequest,
+    PreviewPublic,
+    PreviewRow,
+)
+from app.lib.errors import InvalidEventLog, require
+from app.mining.csv_reader import read_csv
 from app.mining.eventlog import (
     STORED_COLUMNS,
     NormalisedLog,
     Progress,
     csv_batches,
+    parquet_head,
     read_event_log,
     row_batches,
 )
+from app.mining.mapping import ROLES, candidates, resolve_mapping
 from app.mining.options import ImportLimits, ImportOptions
-from app.mining.sources import file_sha256
+from app.mining.raw import RawTable
+from app.mining.sources import file_sha256, open_source, read_head
+from app.mining.text import sniff_encoding, utf8_text
+from app.mining.xes_reader import first_events
 
 __all__ = [
     "delete_log",
@@ -33,7 +46,14 @@ __all__ = [
     "log_public",
     "log_summary",
     "options_from_request",
+    "preview_file",
 ]
+
+PREVIEW_BYTES = 256 * 1024
+"""How much of a log's plain content a preview reads."""
+PREVIEW_ROWS = 20
+FIELDS = {role: "lifecycle_column" if role == "lifecycle" else role for role in ROLES}
+"""The import request's field of each mapping role."""
 
 
 def options_from_request(request: ImportRequest, limits: ImportLimits) -> ImportOptions:
@@ -228,3 +248,96 @@ def delete_log(session: Session, log_id: int) -> None:
     session.execute(delete(ActivityMapping).where(col(ActivityMapping.log_id) == log_id))
     session.delete(row)
     session.flush()
+
+
+def _cut_at_line_end(data: bytes, encoding: str | None) -> bytes:
+    """The bytes up to the last complete line (UTF-16 newlines are two bytes)."""
+    encoding = (encoding or sniff_encoding(data) or "").lower().replace("_", "-")
+    if encoding.startswith("utf-16"):
+        newline = (
+            b"\x00\n" if encoding.endswith("be") or data.startswith(b"\xfe\xff") else b"\n\x00"
+        )
+        at = len(data)
+        while (at := data.rfind(newline, 0, at)) > 0 and at % 2:
+            pass
+        return data[: at + 2] if at > 0 else data
+    at = data.rfind(b"\n")
+    return data[: at + 1] if at > 0 else data
+
+
+def _parquet_head(path: Path, name: str, limits: ImportLimits, workdir: Path) -> RawTable:
+    """The first rows of a Parquet file (a compressed one is expanded within the limits)."""
+    with open_source(path, name, limits, workdir) as source:
+        return parquet_head(source.path, name, PREVIEW_ROWS)
+
+
+def preview_file(
+    path: Path,
+    filename: str,
+    request: ImportRequest,
+    limits: ImportLimits,
+    *,
+    partial: bool = False,
+    workdir: Path | None = None,
+) -> PreviewPublic:
+    """The head of a log: format, columns, first rows and the mapping the importer would use.
+
+    Only the first ``PREVIEW_BYTES`` of the plain content are read (a .gz or .zip is
+    expanded only that far); nothing is stored.
+
+    Args:
+        partial: the file is the first part of a larger one (a browser sends a slice).
+
+    Raises:
+        InvalidEventLog: the head cannot be read as a log (one sentence, as the import).
+    """
+    head = read_head(path, filename, PREVIEW_BYTES)
+    complete = head.complete and not partial
+    encoding: str | None = None
+    with tempfile.TemporaryDirectory(dir=workdir, prefix="handoff-preview-") as tmp:
+        if head.format == "csv":
+            data = head.data if complete else _cut_at_line_end(head.data, request.encoding)
+            part = Path(tmp) / "head.csv"
+            part.write_bytes(data)
+            with utf8_text(part, filename, request.encoding, limits, Path(tmp)) as text:
+                raw = read_csv(text, filename, request.delimiter, limits)
+                encoding = text.encoding
+            read = len(data)
+        elif head.format == "xes":
+            raw = first_events(head.data, filename, complete, PREVIEW_ROWS)
+            read = len(head.data)
+        else:
+            raw = _parquet_head(path, filename, limits, Path(tmp))
+            read = len(head.data)
+    explicit = {role: getattr(request, FIELDS[role]) for role in ROLES}
+    found = candidates(raw.frame, explicit, raw.defaults, raw.headers)
+    problem: str | None = None
+    try:
+        chosen = resolve_mapping(raw.frame, filename, explicit, raw.defaults, raw.headers).as_dict()
+    except InvalidEventLog as error:
+        problem = error.message
+        chosen = {
+            role: options[0] if len(options) == 1 else None for role, options in found.items()
+        }
+    first = raw.frame.head(PREVIEW_ROWS)
+    return PreviewPublic(
+        filename=filename,
+        format=head.format,
+        wrapper=head.wrapper,
+        encoding=encoding,
+        delimiter=raw.delimiter if head.format == "csv" else None,
+        unit=raw.unit,
+        columns=list(raw.frame.columns),
+        rows=[
+            PreviewRow(line=line, values=list(values))
+            for line, values in zip(
+                raw.lines.head(PREVIEW_ROWS).to_list(), first.rows(), strict=True
+            )
+        ],
+        row_problems=[{"line": p.line, "message": p.message} for p in raw.problems[:PREVIEW_ROWS]],
+        mapping={FIELDS[role]: chosen[role] for role in ROLES},
+        candidates={FIELDS[role]: found[role] for role in ROLES},
+        problem=problem,
+        bytes_read=read,
+        complete=complete,
+    )
