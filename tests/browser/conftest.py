@@ -4,6 +4,7 @@ Playwright (nothing downloads a browser). Screenshots go to tests/browser/screen
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import threading
@@ -89,16 +90,26 @@ def browser() -> Iterator[Any]:
         instance.close()
 
 
+REFUSAL = re.compile(r"Failed to load resource: the server responded with a status of 4\d\d")
+"""Chromium logs every 4xx answer as a console error; a test marked ``refusals`` provokes
+them on purpose (the UI shows the API's sentence), so there they are not failures."""
+
+
 @pytest.fixture
-def page(browser: Any, server: str) -> Iterator[Any]:
-    """A fresh page at the service's home; console errors fail the test."""
+def page(browser: Any, server: str, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A fresh page at the service's home; script errors and console errors fail the test
+    (4xx answers too, unless the test is marked ``refusals``)."""
+    forgive = request.node.get_closest_marker("refusals") is not None
     context = browser.new_context(viewport={"width": 1440, "height": 900}, accept_downloads=True)
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on(
-        "console", lambda message: errors.append(message.text) if message.type == "error" else None
-    )
+
+    def on_console(message: Any) -> None:
+        if message.type == "error" and not (forgive and REFUSAL.search(message.text)):
+            errors.append(message.text)
+
+    page.on("console", on_console)
     page.set_default_timeout(20_000)
     page.goto(server + "/")
     yield page
@@ -107,7 +118,8 @@ def page(browser: Any, server: str) -> Iterator[Any]:
 
 
 def shot(page: Any, name: str) -> Path:
-    """A full-page screenshot in tests/browser/screenshots/ (ignored by git)."""
+    """A full-page screenshot from the top in tests/browser/screenshots/ (ignored by git)."""
+    page.evaluate("window.scrollTo(0, 0)")
     SHOTS.mkdir(exist_ok=True)
     path = SHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
