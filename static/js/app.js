@@ -6,6 +6,7 @@ const routes = [
   ["catalogue", /^\/processes\/(?<slug>[^/]+)$/, () => import("./pages/process.js")],
   ["departments", /^\/departments$/, () => import("./pages/departments.js")],
   ["departments", /^\/departments\/(?<key>[^/]+)$/, () => import("./pages/department.js")],
+  ["owners", /^\/owners$/, () => import("./pages/owners.js")],
   ["logs", /^\/logs$/, () => import("./pages/logs.js")],
   ["logs", /^\/logs\/(?<id>\d+)$/, () => import("./pages/dashboard.js")],
   ["logs", /^\/logs\/(?<id>\d+)\/cases$/, () => import("./pages/cases.js")],
@@ -63,6 +64,12 @@ async function render() {
   }
   if (!main.contains(document.activeElement)) main.focus({ preventScroll: true });
 }
+
+// The skip link moves focus to the page content (its "#main" is not a route).
+document.querySelector(".skip")?.addEventListener("click", (event) => {
+  event.preventDefault();
+  document.getElementById("main").focus();
+});
 
 window.addEventListener("hashchange", () => {
   window.scrollTo(0, 0);

@@ -14,6 +14,7 @@ PAGES = {
     "process": "#/processes/road-repair-request",
     "departments": "#/departments",
     "department": "#/departments/contact-centre",
+    "owners": "#/owners",
     "logs": "#/logs",
     "compare": "#/compare?process=road-repair-request&from=as-is&to=option-a-crm",
 }
