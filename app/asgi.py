@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import secrets
+import sys
 from pathlib import Path
 
 from litestar import Litestar
@@ -17,7 +19,10 @@ from sqlmodel import select
 from app import __version__
 from app.config import Settings
 from app.db.engine import commit, open_database, session_scope
-from app.db.models import EventLog, Process
+from app.db.models import Account, EventLog, Process
+from app.domain.accounts.controllers import AuthController, UserController
+from app.domain.accounts.security import AuthMiddleware, LoginThrottle, permission_guard
+from app.domain.accounts.services import create_account
 from app.domain.analyses.background import BackgroundAnalyses
 from app.domain.analyses.controllers import AnalysisController
 from app.domain.catalogue.controllers import (
@@ -39,7 +44,7 @@ from app.domain.system.controllers import health, process_file_schema
 from app.lib.errors import DomainError
 from app.mining.options import ImportLimits, ImportOptions
 
-__all__ = ["create_app", "load_sample_logs", "load_samples"]
+__all__ = ["create_app", "first_admin", "load_sample_logs", "load_samples"]
 
 log = logging.getLogger("app")
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
@@ -64,6 +69,25 @@ def load_samples(engine: Engine, settings: Settings) -> int:
             log.error("Sample processes not loaded: %s", error)
             return 0
     return len(outcomes)
+
+
+def first_admin(engine: Engine) -> str | None:
+    """On a first start with no account, an ``admin`` with a generated password, printed
+    once (no default password is baked in). Returns the password, or None."""
+    with session_scope(engine) as session:
+        if session.exec(select(Account.id)).first() is not None:
+            return None
+        password = secrets.token_urlsafe(12)
+        create_account(session, "admin", password, "admin", [])
+        commit(session)
+    print(
+        "\nHandoff: created the first account. Sign in as 'admin' with the password\n\n"
+        f"    {password}\n\nIt is shown only this once; add people with "
+        "'handoff users add NAME --role ROLE --password-stdin'.\n",
+        file=sys.stderr,
+        flush=True,
+    )
+    return password
 
 
 LOG_SUFFIXES = (".csv", ".csv.gz", ".xes", ".xes.gz", ".parquet", ".zip")
@@ -113,6 +137,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             log.warning("%d import job(s) were interrupted by the last stop", interrupted)
         app.state.import_runner = ImportRunner(engine, limits, settings.work_dir)
         app.state.background = BackgroundAnalyses(engine)
+        app.state.login_throttle = LoginThrottle()
+        if settings.load_samples:
+            first_admin(engine)
         if settings.load_samples:
             loaded = load_samples(engine, settings)
             if loaded:
@@ -131,6 +158,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             engine.dispose()
 
     route_handlers: list[object] = [
+        AuthController,
+        UserController,
         health,
         process_file_schema,
         ProcessController,
@@ -157,6 +186,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         on_startup=[start],
         on_shutdown=[stop],
         dependencies={"session": Provide(provide_session)},
+        middleware=[AuthMiddleware(settings.anonymous_role)],
+        guards=[permission_guard],
         exception_handlers=exception_handlers,
         request_max_body_size=settings.max_upload_bytes + 1024**2,
         plugins=[PydanticPlugin(prefer_alias=True)],

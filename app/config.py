@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -44,6 +45,17 @@ class Settings(BaseSettings):
     )
     max_decompressed_bytes: int = Field(
         default=10 * 1024**3, description="Largest content a .gz or .zip upload may expand to."
+    )
+    anonymous_role: Literal["viewer"] | None = Field(
+        default=None,
+        description="Let people who are not signed in read (an intranet-wide guide); unset, "
+        "only /health, /schema, the sign-in page and static assets are public.",
+    )
+    session_hours: float = Field(default=12.0, gt=0, le=720, description="Session lifetime.")
+    secure_cookies: bool = Field(
+        default=False,
+        description="Mark the session cookie Secure even when the request looks like plain "
+        "HTTP (behind a TLS-terminating proxy); it is Secure anyway over HTTPS.",
     )
     inline_model_events: int = Field(
         default=200_000,

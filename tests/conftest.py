@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import itertools
 import os
+import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -99,8 +101,40 @@ def app(settings: Settings) -> Litestar:
     return create_app(settings)
 
 
+def bearer(app: Litestar, username: str, role: str, departments: list[str] | None = None) -> str:
+    """An account with that role and an API token for it, made straight in the database."""
+    from app.db.engine import commit, session_scope
+    from app.domain.accounts import services
+
+    with session_scope(app.state.engine) as session:
+        account = services.create_account(
+            session, username, "a long test password", role, departments or []
+        )
+        _, token = services.new_token(session, account, "tests", None)
+        commit(session)
+    return token
+
+
+@contextmanager
+def signed_in(app: Litestar, role: str = "admin") -> Iterator[TestClient[Litestar]]:
+    """A test client with the app started, signed in through the API token of a new
+    account with that role."""
+    with TestClient(app=app) as client:
+        name = f"test-{role}-{uuid.uuid4().hex[:8]}"
+        client.headers["Authorization"] = f"Bearer {bearer(app, name, role)}"
+        yield client
+
+
 @pytest.fixture
 def client(app: Litestar) -> Iterator[TestClient[Litestar]]:
-    """A test client with the app started (migrations applied)."""
+    """A test client with the app started (migrations applied), signed in as an admin
+    through an API token."""
+    with signed_in(app) as client:
+        yield client
+
+
+@pytest.fixture
+def anonymous(app: Litestar) -> Iterator[TestClient[Litestar]]:
+    """A test client with the app started and no credentials."""
     with TestClient(app=app) as client:
         yield client

@@ -22,18 +22,25 @@ from sqlalchemy import (
 from sqlmodel import Field, SQLModel
 
 __all__ = [
+    "Account",
+    "AccountDepartment",
     "ActivityMapping",
     "AnalysisResult",
+    "ApiToken",
+    "AuditEntry",
     "Department",
     "Event",
     "EventLog",
     "Flow",
+    "HandoffSignoff",
     "ImportJob",
     "InstanceSecret",
+    "LoginSession",
     "Owner",
     "Process",
     "ProcessVersion",
     "Step",
+    "VersionReview",
 ]
 
 
@@ -265,3 +272,124 @@ class ActivityMapping(SQLModel, table=True):
     version: str = Field(primary_key=True, max_length=100)
     activity: str = Field(primary_key=True)
     step: str | None = Field(default=None, max_length=100)
+
+
+class Account(SQLModel, table=True):
+    """A person who signs in: a role, the departments a branch lead answers for, and the
+    state of their sign-in attempts."""
+
+    __tablename__ = "account"
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=100, unique=True)
+    password_hash: str = Field(max_length=300)
+    role: str = Field(max_length=20)
+    active: bool = True
+    failed_logins: int = 0
+    locked_until: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    created_at: datetime = Field(
+        default_factory=_now, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+    last_login_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+
+
+class AccountDepartment(SQLModel, table=True):
+    """A department a branch lead answers for."""
+
+    __tablename__ = "account_department"
+
+    account_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("account.id", ondelete="CASCADE"), primary_key=True)
+    )
+    department_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("department.id", ondelete="CASCADE"), primary_key=True)
+    )
+
+
+class LoginSession(SQLModel, table=True):
+    """A signed-in browser: the hash of its cookie, its CSRF token and when it ends."""
+
+    __tablename__ = "login_session"
+
+    id_hash: str = Field(primary_key=True, max_length=64)
+    account_id: int = Field(sa_column=_fk("account.id", cascade=True))
+    csrf_token: str = Field(max_length=64)
+    created_at: datetime = Field(
+        default_factory=_now, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+    expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class ApiToken(SQLModel, table=True):
+    """A revocable token for scripts (only its hash is kept)."""
+
+    __tablename__ = "api_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(sa_column=_fk("account.id", cascade=True))
+    name: str = Field(max_length=100)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(
+        default_factory=_now, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+    expires_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    last_used_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    revoked_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+
+
+class HandoffSignoff(SQLModel, table=True):
+    """A branch lead's word on one handoff of an as-is version, for one of its two
+    departments: confirmed, or disputed with a comment."""
+
+    __tablename__ = "handoff_signoff"
+    __table_args__ = (UniqueConstraint("flow_id", "department_id", name="uq_signoff_side"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    flow_id: int = Field(sa_column=_fk("flow.id", cascade=True))
+    department_id: int = Field(sa_column=_fk("department.id", cascade=True))
+    account_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("account.id", ondelete="SET NULL"), index=True),
+    )
+    username: str = Field(max_length=100)
+    state: str = Field(max_length=10)
+    comment: str | None = None
+    updated_at: datetime = Field(
+        default_factory=_now, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+
+
+class VersionReview(SQLModel, table=True):
+    """One step of a to-be option through review: from which status to which, by whom,
+    with their comment."""
+
+    __tablename__ = "version_review"
+
+    id: int | None = Field(default=None, primary_key=True)
+    version_id: int = Field(sa_column=_fk("process_version.id", cascade=True))
+    username: str = Field(max_length=100)
+    from_status: str = Field(max_length=20)
+    to_status: str = Field(max_length=20)
+    comment: str | None = None
+    created_at: datetime = Field(
+        default_factory=_now, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+
+
+class AuditEntry(SQLModel, table=True):
+    """Who changed what, when: the record before and after (None when created or deleted)."""
+
+    __tablename__ = "audit_entry"
+    __table_args__ = (Index("ix_audit_process", "process"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(
+        default_factory=_now, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+    username: str = Field(max_length=100)
+    action: str = Field(max_length=20)
+    entity: str = Field(max_length=40)
+    entity_key: str = Field(max_length=300)
+    process: str | None = Field(default=None, max_length=100)
+    before: dict[str, Any] | None = _json(nullable=True)
+    after: dict[str, Any] | None = _json(nullable=True)

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 __all__ = [
     "Conflict",
     "DomainError",
+    "Forbidden",
     "GraphvizMissing",
     "InvalidEventLog",
     "InvalidProcess",
@@ -19,6 +20,8 @@ __all__ = [
     "PayloadTooLarge",
     "Problem",
     "RenderError",
+    "TooManyAttempts",
+    "Unauthorized",
     "require",
 ]
 
@@ -72,6 +75,27 @@ class NotFound(DomainError):
 
     status_code = 404
     title = "Not found"
+
+
+class Unauthorized(DomainError):
+    """No valid credentials came with the request (or they were wrong)."""
+
+    status_code = 401
+    title = "Not signed in"
+
+
+class Forbidden(DomainError):
+    """The signed-in person's role does not allow this."""
+
+    status_code = 403
+    title = "Not allowed"
+
+
+class TooManyAttempts(DomainError):
+    """Sign-in attempts are throttled for a while."""
+
+    status_code = 429
+    title = "Too many attempts"
 
 
 class Conflict(DomainError):

@@ -1,4 +1,15 @@
 // Talking to the JSON API: problem documents become ApiError with a plain sentence.
+// Writes carry the session's CSRF token; a 401 anywhere means "sign in" (app.js listens).
+
+let csrfToken = null;
+
+export function setCsrf(token) {
+  csrfToken = token || null;
+}
+
+function signedOut(status) {
+  if (status === 401) window.dispatchEvent(new CustomEvent("handoff:unauthorized"));
+}
 
 export class ApiError extends Error {
   constructor(status, title, detail, errors) {
@@ -20,6 +31,7 @@ function url(path, params) {
 }
 
 async function failure(response) {
+  signedOut(response.status);
   let body = {};
   try {
     body = await response.json();
@@ -38,7 +50,11 @@ export async function get(path, params) {
 export async function send(method, path, body, params) {
   const response = await fetch(url(path, params), {
     method,
-    headers: { "Content-Type": "application/json", Accept: "application/json" },
+    headers: {
+      "Content-Type": "application/json",
+      Accept: "application/json",
+      ...(csrfToken ? { "X-CSRF-Token": csrfToken } : {}),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   if (!response.ok) throw await failure(response);
@@ -51,13 +67,17 @@ export function upload(path, form, onProgress) {
     const request = new XMLHttpRequest();
     request.open("POST", path);
     request.responseType = "json";
+    if (csrfToken) request.setRequestHeader("X-CSRF-Token", csrfToken);
     request.upload.onprogress = (event) => {
       if (event.lengthComputable && onProgress) onProgress(event.loaded / event.total);
     };
     request.onload = () => {
       const body = request.response || {};
       if (request.status >= 200 && request.status < 300) resolve({ status: request.status, body });
-      else reject(new ApiError(request.status, body.title, body.detail, body.errors));
+      else {
+        signedOut(request.status);
+        reject(new ApiError(request.status, body.title, body.detail, body.errors));
+      }
     };
     request.onerror = () => reject(new ApiError(0, "Network error", "The server could not be reached."));
     request.send(form);

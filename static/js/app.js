@@ -1,7 +1,9 @@
 // The single-page app: hash routes to page modules, each rendering into <main>.
 import { clear, errorNotice, h, loading, link } from "./ui.js";
+import { me, refresh } from "./session.js";
 
 const routes = [
+  ["login", /^\/login$/, () => import("./pages/login.js")],
   ["catalogue", /^\/?$/, () => import("./pages/catalogue.js")],
   ["catalogue", /^\/processes\/(?<slug>[^/]+)$/, () => import("./pages/process.js")],
   ["departments", /^\/departments$/, () => import("./pages/departments.js")],
@@ -49,6 +51,12 @@ async function render() {
     return;
   }
   clear(main, loading());
+  if (match.nav !== "login" && !me()) await refresh();
+  if (run !== current) return;
+  if (match.nav !== "login" && !me()) {
+    window.location.hash = `#/login?next=${encodeURIComponent(path)}`;
+    return;
+  }
   try {
     const page = await match.load();
     const params = Object.fromEntries(
@@ -76,4 +84,9 @@ window.addEventListener("hashchange", () => {
   render();
 });
 window.addEventListener("popstate", render);
+// Any 401 (a session that ended): back to the sign-in page, then here again.
+window.addEventListener("handoff:unauthorized", () => {
+  const { path } = location();
+  if (path !== "/login") window.location.hash = `#/login?next=${encodeURIComponent(path)}`;
+});
 render();

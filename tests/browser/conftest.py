@@ -41,6 +41,35 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.browser)
 
 
+PASSWORD = "browser test password"
+ACCOUNTS = {
+    "tester": ("admin", []),
+    "ana": ("analyst", []),
+    "bea": ("branch-lead", ["Contact Centre"]),
+    "rex": ("reviewer", []),
+    "vic": ("viewer", []),
+}
+"""The accounts the browser tests sign in as (every one with PASSWORD)."""
+
+
+def _accounts(app: Any) -> None:
+    from app.db.engine import commit, session_scope
+    from app.domain.accounts import services
+
+    with session_scope(app.state.engine) as session:
+        for username, (role, departments) in ACCOUNTS.items():
+            services.create_account(session, username, PASSWORD, role, departments)
+        commit(session)
+
+
+def sign_in(context: Any, server: str, username: str = "tester") -> None:
+    """Sign the browser context in (its cookie jar keeps the session cookie)."""
+    answer = context.request.post(
+        f"{server}/api/auth/login", data={"username": username, "password": PASSWORD}
+    )
+    assert answer.ok, answer.text()
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -71,6 +100,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("the web service did not start")
         time.sleep(0.05)
+    _accounts(config.app)  # type: ignore[arg-type]
     yield f"http://127.0.0.1:{port}"
     instance.should_exit = True
     thread.join(timeout=10)
@@ -111,6 +141,10 @@ def page(browser: Any, server: str, request: pytest.FixtureRequest) -> Iterator[
 
     page.on("console", on_console)
     page.set_default_timeout(20_000)
+    marker = request.node.get_closest_marker("signed_in_as")
+    who = marker.args[0] if marker else "tester"
+    if who is not None:
+        sign_in(context, server, who)
     page.goto(server + "/")
     yield page
     context.close()

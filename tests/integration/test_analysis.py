@@ -13,7 +13,7 @@ from litestar import Litestar
 from litestar.testing import TestClient
 
 from app.cli import main
-from tests.conftest import DATA, ROOT
+from tests.conftest import DATA, ROOT, signed_in
 from tests.integration.conftest import assert_problem
 
 Client = TestClient[Litestar]
@@ -360,7 +360,7 @@ def test_the_model_of_a_large_log_is_discovered_in_the_background(settings: Any)
 
     app = create_app(settings.model_copy(update={"inline_model_events": 0}))
     content = (DATA / "logs" / "handoffs.csv").read_bytes()
-    with TestClient(app=app) as client:
+    with signed_in(app) as client:
         log_id = client.post("/api/event-logs", files={"file": ("h.csv", content)}).json()["id"]
         url = f"/api/event-logs/{log_id}/model.bpmn"
         first = client.get(url)

@@ -17,7 +17,7 @@ from app.asgi import create_app
 from app.cli import main
 from app.config import Settings
 from app.db.models import Event, EventLog, ImportJob
-from tests.conftest import DATA
+from tests.conftest import DATA, signed_in
 from tests.integration.conftest import assert_problem
 
 REAL = DATA / "real"
@@ -255,7 +255,7 @@ def test_a_large_upload_becomes_a_job_with_progress(
     monkeypatch.setattr("app.domain.event_logs.jobs.PROGRESS_EVERY_S", 0.0)
     app = create_app(settings.model_copy(update={"sync_import_bytes": 0}))
     content = (REAL / "helpdesk" / "helpdesk_disco_export.csv").read_bytes()
-    with TestClient(app=app) as client:
+    with signed_in(app) as client:
         response = client.post("/api/event-logs", files={"file": ("helpdesk.csv", content)})
         assert response.status_code == 202, response.text
         job = response.json()
@@ -282,7 +282,7 @@ def test_a_large_upload_becomes_a_job_with_progress(
 
 def test_an_upload_over_the_limit_is_413(settings: Settings) -> None:
     app = create_app(settings.model_copy(update={"max_upload_bytes": 1000}))
-    with TestClient(app=app) as client:
+    with signed_in(app) as client:
         response = client.post("/api/event-logs", files={"file": ("big.csv", b"x" * 5000)})
     assert response.status_code == 413
     assert response.headers["content-type"].startswith("application/problem+json")
@@ -309,7 +309,7 @@ def test_unfinished_jobs_are_failed_at_start_up(settings: Settings, engine: Engi
             )
         )
         commit(session)
-    with TestClient(app=create_app(settings)) as client:
+    with signed_in(create_app(settings)) as client:
         job: dict[str, Any] = client.get("/api/import-jobs/abc").json()
     assert job["state"] == "failed" and "interrupted by a restart" in job["error"]
 
@@ -427,7 +427,7 @@ def test_odd_inputs_found_in_review(
 
 def test_a_rejected_oversize_upload_leaves_no_file(settings: Settings) -> None:
     app = create_app(settings.model_copy(update={"max_upload_bytes": 1000}))
-    with TestClient(app=app) as client:
+    with signed_in(app) as client:
         client.post("/api/event-logs", files={"file": ("big.csv", b"x" * 900)})  # multipart fits
         response = client.post("/api/event-logs", files={"file": ("big.csv", b"x" * 990)})
     assert response.status_code in {413, 422}

@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -24,7 +25,7 @@ from sqlmodel import SQLModel
 from app.asgi import create_app
 from app.config import Settings
 from app.db.engine import MIGRATIONS, migrate
-from tests.conftest import ROOT
+from tests.conftest import ROOT, signed_in
 
 Client = TestClient[Litestar]
 SAMPLES = sorted((ROOT / "processes").glob("*.yaml"))
@@ -57,7 +58,7 @@ def test_health_reports_database_and_graphviz(client: Client, database_url: str)
 
 def test_health_is_503_when_the_database_is_gone(tmp_path: Path) -> None:
     settings = Settings(database_url=f"sqlite:///{tmp_path / 'db.sqlite3'}", load_samples=False)
-    with TestClient(app=create_app(settings)) as client:
+    with signed_in(create_app(settings)) as client:
         client.app.state.engine.dispose()
         client.app.state.engine = create_engine("sqlite:////nonexistent-dir/handoff.sqlite3")
         response = client.get("/health")
@@ -82,7 +83,7 @@ def test_samples_load_into_an_empty_database_once(database_url: str, tmp_path: P
         event_logs_dir=ROOT / "event_logs",
         load_samples=True,
     )
-    with TestClient(app=create_app(settings)) as client:
+    with signed_in(create_app(settings)) as client:
         slugs = [p["slug"] for p in client.get("/api/processes").json()]
         client.delete(f"/api/processes/{slugs[0]}")
         logs = {log["source_filename"]: log for log in client.get("/api/event-logs").json()}
@@ -92,7 +93,7 @@ def test_samples_load_into_an_empty_database_once(database_url: str, tmp_path: P
     assert (road["cases"], road["events"]) == (2_500, 24_934)
     assert (logs["wabo-receipt.csv"]["cases"], logs["wabo-receipt.csv"]["events"]) == (1_434, 8_577)
     # a second start finds processes and loads nothing, so the deleted one stays deleted
-    with TestClient(app=create_app(settings)) as client:
+    with signed_in(create_app(settings)) as client:
         assert len(client.get("/api/processes").json()) == len(SAMPLES) - 1
 
 
@@ -117,6 +118,12 @@ def test_handoff_serve_starts_with_the_sample_catalogue(tmp_path: Path) -> None:
         text=True,
     )
     base = f"http://127.0.0.1:{port}"
+    output: list[str] = []
+    reader = threading.Thread(
+        target=lambda: output.extend(iter(server.stdout.readline, "")),  # type: ignore[union-attr]
+        daemon=True,
+    )
+    reader.start()
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -127,9 +134,18 @@ def test_handoff_serve_starts_with_the_sample_catalogue(tmp_path: Path) -> None:
                 pass
             assert server.poll() is None and time.monotonic() < deadline, "server did not start"
             time.sleep(0.2)
-        processes = httpx.get(f"{base}/api/processes").json()
+        # nothing but health, the schema and the page is public
+        assert httpx.get(f"{base}/api/processes").status_code == 401
+        # the first start created 'admin' with a password printed once
+        text = "".join(output)
+        assert "Sign in as 'admin' with the password" in text
+        password = text.split("with the password")[1].split()[0]
+        web = httpx.Client(base_url=base)
+        signed = web.post("/api/auth/login", json={"username": "admin", "password": password})
+        assert signed.status_code == 200 and signed.json()["role"] == "admin"
+        processes = web.get("/api/processes").json()
         assert sorted(p["slug"] for p in processes) == [p.stem for p in SAMPLES]
-        logs = httpx.get(f"{base}/api/event-logs").json()
+        logs = web.get("/api/event-logs").json()
         assert sorted(log["source_filename"] for log in logs) == [
             "road-repair-requests.csv",
             "wabo-receipt.csv",

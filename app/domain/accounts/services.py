@@ -1,0 +1,341 @@
+"""Accounts: create and change them, check passwords (Argon2id), open and end sessions,
+issue and revoke API tokens. Secrets are kept only as hashes."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from typing import Any
+
+from pwdlib import PasswordHash
+from sqlalchemy import delete
+from sqlmodel import Session, col, func, select
+
+from app.db.models import Account, AccountDepartment, ApiToken, Department, LoginSession
+from app.domain.accounts.roles import ROLES, Principal
+from app.domain.catalogue.lookups import department_by_key
+from app.lib.errors import Conflict, InvalidRequest, NotFound, require
+
+__all__ = [
+    "LOCK_AFTER",
+    "LOCK_MINUTES",
+    "account_public",
+    "authenticate",
+    "create_account",
+    "delete_account",
+    "end_session",
+    "list_accounts",
+    "list_tokens",
+    "new_session",
+    "new_token",
+    "principal_of",
+    "resolve_session",
+    "resolve_token",
+    "revoke_token",
+    "update_account",
+]
+
+USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$")
+MIN_PASSWORD = 10
+LOCK_AFTER = 10
+"""Failed passwords in a row before an account is locked for ``LOCK_MINUTES``."""
+LOCK_MINUTES = 15
+TOKEN_PREFIX = "hnd_"
+
+
+@lru_cache(maxsize=1)
+def _hasher() -> PasswordHash:
+    return PasswordHash.recommended()  # Argon2id
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    """A hash to verify against when the username is unknown, so that the answer takes
+    as long as for a real account (no user enumeration by timing)."""
+    return _hasher().hash(secrets.token_urlsafe(16))
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    """SQLite returns naive datetimes for timezone columns: they are UTC."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise InvalidRequest(f"A password needs at least {MIN_PASSWORD} characters.")
+    if len(password) > 1024:
+        raise InvalidRequest("A password may have at most 1,024 characters.")
+
+
+def _departments(session: Session, keys: list[str]) -> list[Department]:
+    return [department_by_key(session, key) for key in keys]
+
+
+def _check_role(role: str, departments: list[Department]) -> None:
+    if role not in ROLES:
+        raise InvalidRequest(f"The role is one of {', '.join(ROLES)}, not {role!r}.")
+    if role == "branch-lead" and not departments:
+        raise InvalidRequest("A branch lead answers for at least one department: name it.")
+
+
+def _set_departments(session: Session, account: Account, departments: list[Department]) -> None:
+    session.execute(
+        delete(AccountDepartment).where(col(AccountDepartment.account_id) == account.id)
+    )
+    for department in departments:
+        assert account.id is not None and department.id is not None
+        session.add(AccountDepartment(account_id=account.id, department_id=department.id))
+
+
+def department_names(session: Session, account_id: int) -> tuple[str, ...]:
+    """The departments a branch lead answers for, by name."""
+    rows = session.exec(
+        select(Department.name)
+        .join(AccountDepartment, col(AccountDepartment.department_id) == col(Department.id))
+        .where(col(AccountDepartment.account_id) == account_id)
+        .order_by(Department.name)
+    ).all()
+    return tuple(rows)
+
+
+def account_public(session: Session, account: Account) -> dict[str, Any]:
+    """An account as the API shows it (never its hash)."""
+    assert account.id is not None
+    return {
+        "id": account.id,
+        "username": account.username,
+        "role": account.role,
+        "departments": list(department_names(session, account.id)),
+        "active": account.active,
+        "created_at": account.created_at,
+        "last_login_at": account.last_login_at,
+    }
+
+
+def create_account(
+    session: Session, username: str, password: str, role: str, departments: list[str]
+) -> Account:
+    """A new account.
+
+    Raises:
+        InvalidRequest: a bad username, a short password, an unknown role, a branch lead
+            without department.
+        NotFound: an unknown department.
+        Conflict: the username is taken.
+    """
+    if not USERNAME.match(username):
+        raise InvalidRequest(
+            "A username is 1 to 100 letters, digits, dots, dashes, underscores or @, "
+            f"not {username!r}."
+        )
+    _check_password(password)
+    chosen = _departments(session, departments)
+    _check_role(role, chosen)
+    taken = session.exec(
+        select(Account.id).where(func.lower(col(Account.username)) == username.lower())
+    ).first()
+    if taken is not None:
+        raise Conflict(f"The username {username!r} is taken.")
+    account = Account(username=username, password_hash=_hasher().hash(password), role=role)
+    session.add(account)
+    session.flush()
+    _set_departments(session, account, chosen)
+    session.flush()
+    return account
+
+
+def get_account(session: Session, account_id: int) -> Account:
+    """An account by id."""
+    return require(session.get(Account, account_id), f"There is no account {account_id}.")
+
+
+def list_accounts(session: Session) -> list[Account]:
+    """Every account, by username."""
+    return list(session.exec(select(Account).order_by(col(Account.username))).all())
+
+
+def update_account(session: Session, account_id: int, changes: dict[str, Any]) -> Account:
+    """Change role, departments, password or whether an account is active; changing the
+    password or deactivating ends its sessions."""
+    account = get_account(session, account_id)
+    departments = (
+        _departments(session, changes["departments"])
+        if changes.get("departments") is not None
+        else [department_by_key(session, name) for name in department_names(session, account_id)]
+    )
+    role = changes.get("role") or account.role
+    _check_role(role, departments)
+    account.role = role
+    _set_departments(session, account, departments)
+    if changes.get("password") is not None:
+        _check_password(changes["password"])
+        account.password_hash = _hasher().hash(changes["password"])
+        account.failed_logins, account.locked_until = 0, None
+        _end_all_sessions(session, account_id)
+    if changes.get("active") is not None:
+        account.active = bool(changes["active"])
+        if not account.active:
+            _end_all_sessions(session, account_id)
+    session.add(account)
+    session.flush()
+    return account
+
+
+def delete_account(session: Session, account_id: int) -> None:
+    """Delete an account with its sessions and tokens."""
+    session.delete(get_account(session, account_id))
+    session.flush()
+
+
+def authenticate(session: Session, username: str, password: str) -> Account | None:
+    """The account if the password is right and it may sign in; None otherwise (the
+    same answer and about the same time whether or not the username exists)."""
+    account = session.exec(
+        select(Account).where(func.lower(col(Account.username)) == username.lower())
+    ).first()
+    if account is None:
+        _hasher().verify(password, _dummy_hash())
+        return None
+    right = _hasher().verify(password, account.password_hash)
+    locked = (_aware(account.locked_until) or _now()) > _now()
+    if not right or locked or not account.active:
+        if not right:
+            account.failed_logins += 1
+            if account.failed_logins >= LOCK_AFTER:
+                account.locked_until = _now() + timedelta(minutes=LOCK_MINUTES)
+                account.failed_logins = 0
+        session.add(account)
+        session.flush()
+        return None
+    account.failed_logins, account.locked_until = 0, None
+    account.last_login_at = _now()
+    session.add(account)
+    session.flush()
+    return account
+
+
+def new_session(session: Session, account: Account, hours: float) -> tuple[str, str]:
+    """A new session (a fresh id at every sign-in): the cookie value and CSRF token."""
+    assert account.id is not None
+    token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
+    session.add(
+        LoginSession(
+            id_hash=_digest(token),
+            account_id=account.id,
+            csrf_token=csrf,
+            expires_at=_now() + timedelta(hours=hours),
+        )
+    )
+    session.flush()
+    return token, csrf
+
+
+def principal_of(session: Session, account: Account, via: str, csrf: str | None) -> Principal:
+    assert account.id is not None
+    return Principal(
+        account_id=account.id,
+        username=account.username,
+        role=account.role,
+        departments=department_names(session, account.id),
+        via=via,
+        csrf_token=csrf,
+    )
+
+
+def resolve_session(session: Session, token: str) -> Principal | None:
+    """Who a session cookie belongs to, if it is still valid."""
+    row = session.get(LoginSession, _digest(token))
+    if row is None:
+        return None
+    account = session.get(Account, row.account_id)
+    expires = _aware(row.expires_at)
+    if account is None or not account.active or expires is None or expires <= _now():
+        session.delete(row)
+        session.flush()
+        return None
+    return principal_of(session, account, "session", row.csrf_token)
+
+
+def end_session(session: Session, token: str) -> None:
+    """Sign out: the session cookie stops working."""
+    row = session.get(LoginSession, _digest(token))
+    if row is not None:
+        session.delete(row)
+        session.flush()
+
+
+def _end_all_sessions(session: Session, account_id: int) -> None:
+    session.execute(delete(LoginSession).where(col(LoginSession.account_id) == account_id))
+
+
+def new_token(
+    session: Session, account: Account, name: str, days: float | None
+) -> tuple[ApiToken, str]:
+    """An API token for scripts; the token itself is shown once and kept as a hash."""
+    assert account.id is not None
+    if not name.strip() or len(name) > 100:
+        raise InvalidRequest("Name the token (1 to 100 characters), e.g. 'nightly import'.")
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    row = ApiToken(
+        account_id=account.id,
+        name=name.strip(),
+        token_hash=_digest(secret),
+        expires_at=_now() + timedelta(days=days) if days else None,
+    )
+    session.add(row)
+    session.flush()
+    return row, secret
+
+
+def resolve_token(session: Session, secret: str) -> Principal | None:
+    """Who an API token belongs to, if it is neither revoked nor expired."""
+    row = session.exec(select(ApiToken).where(col(ApiToken.token_hash) == _digest(secret))).first()
+    if row is None or row.revoked_at is not None:
+        return None
+    expires = _aware(row.expires_at)
+    if expires is not None and expires <= _now():
+        return None
+    account = session.get(Account, row.account_id)
+    if account is None or not account.active:
+        return None
+    row.last_used_at = _now()
+    session.add(row)
+    return principal_of(session, account, "token", None)
+
+
+def list_tokens(session: Session, account_id: int) -> list[ApiToken]:
+    """An account's tokens, newest first (hashes never leave the database)."""
+    return list(
+        session.exec(
+            select(ApiToken)
+            .where(col(ApiToken.account_id) == account_id)
+            .order_by(col(ApiToken.id).desc())
+        ).all()
+    )
+
+
+def revoke_token(session: Session, account_id: int, token_id: int) -> None:
+    """Revoke one of an account's tokens.
+
+    Raises:
+        NotFound: the account has no such token.
+    """
+    row = session.get(ApiToken, token_id)
+    if row is None or row.account_id != account_id:
+        raise NotFound(f"You have no API token {token_id}.")
+    row.revoked_at = row.revoked_at or _now()
+    session.add(row)
+    session.flush()
