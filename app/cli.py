@@ -30,6 +30,66 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _password_from_stdin() -> str:
+    """The first line of stdin, without its line end (a password piped in)."""
+    line = sys.stdin.readline()
+    password = line.rstrip("\r\n")
+    if not password:
+        raise DomainError("No password on stdin: pipe it in, e.g. with printf '%s' \"$PW\" |.")
+    return password
+
+
+def _users_add(args: argparse.Namespace, settings: Settings) -> int:
+    from app.db.engine import commit, open_database, session_scope
+    from app.domain.accounts.services import create_account
+
+    password = _password_from_stdin()
+    with session_scope(open_database(settings)) as session:
+        account = create_account(session, args.name, password, args.role, args.department or [])
+        commit(session)
+        print(f"created {account.username} ({account.role})")
+    return 0
+
+
+def _users_list(args: argparse.Namespace, settings: Settings) -> int:
+    from app.db.engine import open_database, session_scope
+    from app.domain.accounts.services import account_public, list_accounts
+
+    with session_scope(open_database(settings)) as session:
+        for account in list_accounts(session):
+            row = account_public(session, account)
+            departments = f" ({', '.join(row['departments'])})" if row["departments"] else ""
+            state = "" if row["active"] else " [inactive]"
+            print(f"{row['username']}\t{row['role']}{departments}{state}")
+    return 0
+
+
+def _users_passwd(args: argparse.Namespace, settings: Settings) -> int:
+    from app.db.engine import commit, open_database, session_scope
+    from app.domain.accounts.services import account_by_name, update_account
+
+    password = _password_from_stdin()
+    with session_scope(open_database(settings)) as session:
+        account = account_by_name(session, args.name)
+        assert account.id is not None
+        update_account(session, account.id, {"password": password})
+        commit(session)
+        print(f"new password set for {account.username}; their sessions have ended")
+    return 0
+
+
+def _users_token(args: argparse.Namespace, settings: Settings) -> int:
+    from app.db.engine import commit, open_database, session_scope
+    from app.domain.accounts.services import account_by_name, new_token
+
+    with session_scope(open_database(settings)) as session:
+        account = account_by_name(session, args.name)
+        _, secret = new_token(session, account, args.label, args.days)
+        commit(session)
+    print(secret)
+    return 0
+
+
 def _processes_import(args: argparse.Namespace, settings: Settings) -> int:
     from app.db.engine import commit, open_database, session_scope
     from app.domain.processes.services import import_processes
@@ -448,6 +508,32 @@ def _parser() -> argparse.ArgumentParser:
     exp.add_argument("slug")
     exp.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
     exp.set_defaults(run=_processes_export)
+
+    users = commands.add_parser("users", help="accounts: add, list, change a password, tokens")
+    user_actions = users.add_subparsers(dest="action", required=True, metavar="ACTION")
+    add = user_actions.add_parser("add", help="create an account (the password read from stdin)")
+    add.add_argument("name", metavar="NAME")
+    add.add_argument(
+        "--role", required=True, choices=["admin", "analyst", "branch-lead", "reviewer", "viewer"]
+    )
+    add.add_argument(
+        "--department", action="append", metavar="D", help="a department a branch lead leads"
+    )
+    add.add_argument(
+        "--password-stdin", action="store_true", required=True, help="read the password from stdin"
+    )
+    add.set_defaults(run=_users_add)
+    listing = user_actions.add_parser("list", help="every account with its role")
+    listing.set_defaults(run=_users_list)
+    passwd = user_actions.add_parser("passwd", help="set a new password (read from stdin)")
+    passwd.add_argument("name", metavar="NAME")
+    passwd.add_argument("--password-stdin", action="store_true", required=True)
+    passwd.set_defaults(run=_users_passwd)
+    token = user_actions.add_parser("token", help="an API token for scripts, printed once")
+    token.add_argument("name", metavar="NAME")
+    token.add_argument("--label", default="command line", help="what the token is for")
+    token.add_argument("--days", type=float, help="days until it expires (never by default)")
+    token.set_defaults(run=_users_token)
 
     log = commands.add_parser(
         "import-log", help="store an event log (CSV, XES, Parquet; .gz or .zip) in the database"

@@ -108,7 +108,7 @@ class AuthController(Controller):
         )
         return Response(me, cookies=[cookie])
 
-    @post("/logout", sync_to_thread=True, status_code=200)
+    @post("/logout", sync_to_thread=True, status_code=200, opt={"permission": "read"})
     def logout(
         self, request: Request[Any, Any, Any], session: DbSession
     ) -> Response[dict[str, Any]]:

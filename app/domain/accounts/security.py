@@ -126,6 +126,8 @@ def permission_guard(
             raise Unauthorized("Sign in with your own account for this.")
         return
     if not may(user, permission):
+        if user.via == "anonymous":
+            raise Unauthorized("Sign in to do this: readers who are not signed in can only read.")
         raise Forbidden(f"Your role ({user.role}) may not do this: it takes {WHO_MAY[permission]}.")
 
 

@@ -22,6 +22,7 @@ from app.lib.errors import Conflict, InvalidRequest, NotFound, require
 __all__ = [
     "LOCK_AFTER",
     "LOCK_MINUTES",
+    "account_by_name",
     "account_public",
     "authenticate",
     "create_account",
@@ -144,10 +145,7 @@ def create_account(
     _check_password(password)
     chosen = _departments(session, departments)
     _check_role(role, chosen)
-    taken = session.exec(
-        select(Account.id).where(func.lower(col(Account.username)) == username.lower())
-    ).first()
-    if taken is not None:
+    if _by_name(session, username) is not None:
         raise Conflict(f"The username {username!r} is taken.")
     account = Account(username=username, password_hash=_hasher().hash(password), role=role)
     session.add(account)
@@ -155,6 +153,21 @@ def create_account(
     _set_departments(session, account, chosen)
     session.flush()
     return account
+
+
+def _by_name(session: Session, username: str) -> Account | None:
+    return session.exec(
+        select(Account).where(func.lower(col(Account.username)) == username.lower())
+    ).first()
+
+
+def account_by_name(session: Session, username: str) -> Account:
+    """An account by username (ignoring case).
+
+    Raises:
+        NotFound: no account has that username.
+    """
+    return require(_by_name(session, username), f"There is no account {username!r}.")
 
 
 def get_account(session: Session, account_id: int) -> Account:
@@ -203,9 +216,7 @@ def delete_account(session: Session, account_id: int) -> None:
 def authenticate(session: Session, username: str, password: str) -> Account | None:
     """The account if the password is right and it may sign in; None otherwise (the
     same answer and about the same time whether or not the username exists)."""
-    account = session.exec(
-        select(Account).where(func.lower(col(Account.username)) == username.lower())
-    ).first()
+    account = _by_name(session, username)
     if account is None:
         _hasher().verify(password, _dummy_hash())
         return None
