@@ -25,6 +25,8 @@ from app.domain.accounts.security import AuthMiddleware, LoginThrottle, permissi
 from app.domain.accounts.services import create_account
 from app.domain.analyses.background import BackgroundAnalyses
 from app.domain.analyses.controllers import AnalysisController
+from app.domain.approvals.controllers import ReviewController
+from app.domain.audit.controllers import AuditController
 from app.domain.catalogue.controllers import (
     CustomerMapController,
     DepartmentController,
@@ -40,6 +42,7 @@ from app.domain.problems import exception_handlers
 from app.domain.processes.controllers import HandoffController, ProcessController
 from app.domain.processes.services import import_processes
 from app.domain.processes.yaml_format import read_process_files
+from app.domain.signoffs.controllers import ReviewQueueController, SignoffController
 from app.domain.system.controllers import health, process_file_schema
 from app.lib.errors import DomainError
 from app.mining.options import ImportLimits, ImportOptions
@@ -173,6 +176,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         CustomerMapController,
         ProcessMapController,
         LogMapController,
+        AuditController,
+        SignoffController,
+        ReviewQueueController,
+        ReviewController,
     ]
     if STATIC_DIR.is_dir():
         route_handlers.append(

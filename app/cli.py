@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from app.config import Settings
+from app.lib.actor import ACTOR
 from app.lib.errors import DomainError
 
 if TYPE_CHECKING:
@@ -712,6 +713,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (2 bad input, 1 internal error)."""
     args = _parser().parse_args(argv)
     run: Callable[[argparse.Namespace, Settings], int] = args.run
+    # changes made by a command are recorded as "cli"; the server records who signed in
+    actor = ACTOR.set(None if run is _serve else "cli")
     try:
         return run(args, Settings())
     except DomainError as error:
@@ -725,3 +728,5 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERNAL
     except KeyboardInterrupt:
         return 130
+    finally:
+        ACTOR.reset(actor)

@@ -16,6 +16,7 @@ from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
 from app.config import Settings
+from app.db import audit  # noqa: F401  (its session events record the audit trail)
 from app.lib.errors import Conflict
 
 __all__ = ["commit", "database_ok", "make_engine", "migrate", "open_database", "session_scope"]

@@ -30,9 +30,24 @@ function bar() {
   );
 }
 
+const EDITORS = ["admin", "analyst"];
+
+// What the signed-in person may do, as the server's roles table says (the server checks
+// every request anyway; this only hides controls they could not use).
+export function can(permission) {
+  if (!current) return false;
+  const role = current.role;
+  if (permission === "edit") return EDITORS.includes(role);
+  if (permission === "review") return role === "reviewer" || role === "admin";
+  if (permission === "signoff") return role === "branch-lead";
+  if (permission === "users") return role === "admin";
+  return true;
+}
+
 export function signedIn(who) {
   current = who;
   api.setCsrf(who ? who.csrf_token : null);
+  document.body.dataset.canEdit = String(can("edit"));
   bar();
 }
 

@@ -171,15 +171,17 @@ def test_overlay_a_log_and_copy_the_as_is_as_an_option(page: Any, server: str) -
     page.wait_for_function(MAP_LOADED)
     shot(page, "process-new-option")
 
-    # the option goes into review, with its one-off cost
+    # the option's one-off cost; its status is not among the details (review moves it)
     page.get_by_role("button", name="Edit details").click()
     details = page.locator("#version-form")
-    expect(details.get_by_label("Status")).to_be_focused()
-    details.get_by_label("Status").select_option("in-review")
+    expect(details.get_by_label("Effort (months)")).to_be_focused()
+    expect(details.get_by_label("Status")).to_have_count(0)
     details.get_by_label("One-off cost").fill("150000")
     shot(page, "process-option-details")
     details.get_by_role("button", name="Save details").click()
     expect(page.locator("#version-status")).to_contain_text("saved")
+    # the admin sends it to review from the option's Review card
+    page.locator("#review-body").get_by_role("button", name="Send to review").click()
     expect(tab).to_contain_text("in-review")
     expect(page.locator(".option-figures")).to_contain_text("$150,000")
 

@@ -14,6 +14,7 @@ from pwdlib import PasswordHash
 from sqlalchemy import delete
 from sqlmodel import Session, col, func, select
 
+from app.db.audit import note_change
 from app.db.models import Account, AccountDepartment, ApiToken, Department, LoginSession
 from app.domain.accounts.roles import ROLES, Principal
 from app.domain.catalogue.lookups import department_by_key
@@ -93,12 +94,16 @@ def _check_role(role: str, departments: list[Department]) -> None:
 
 
 def _set_departments(session: Session, account: Account, departments: list[Department]) -> None:
+    assert account.id is not None
+    before = sorted(department_names(session, account.id))
     session.execute(
         delete(AccountDepartment).where(col(AccountDepartment.account_id) == account.id)
     )
     for department in departments:
-        assert account.id is not None and department.id is not None
+        assert department.id is not None
         session.add(AccountDepartment(account_id=account.id, department_id=department.id))
+    after = sorted(d.name for d in departments)
+    note_change(session, account, {"departments": before}, {"departments": after})
 
 
 def department_names(session: Session, account_id: int) -> tuple[str, ...]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 from sqlmodel import Session, col
 
 from app.db.models import ActivityMapping, Event
@@ -82,21 +82,24 @@ def replace_mapping(
                 f"Version '{graph.version}' of '{graph.process}' has no step {step!r} "
                 f"(its steps: {', '.join(sorted(steps))})."
             )
-    session.execute(
-        delete(ActivityMapping).where(
-            col(ActivityMapping.log_id) == log_id,
-            col(ActivityMapping.process) == graph.process,
-            col(ActivityMapping.version) == graph.version,
+    # row by row, so that the audit trail records each choice that changed
+    stored = {
+        row.activity: row
+        for row in session.scalars(
+            select(ActivityMapping).where(
+                col(ActivityMapping.log_id) == log_id,
+                col(ActivityMapping.process) == graph.process,
+                col(ActivityMapping.version) == graph.version,
+            )
         )
-    )
-    session.add_all(
-        ActivityMapping(
-            log_id=log_id,
-            process=graph.process,
-            version=graph.version,
-            activity=activity,
-            step=step,
+    }
+    for activity, row in stored.items():
+        if activity not in mapping:
+            session.delete(row)
+    for activity, step in sorted(mapping.items()):
+        choice = stored.get(activity) or ActivityMapping(
+            log_id=log_id, process=graph.process, version=graph.version, activity=activity
         )
-        for activity, step in sorted(mapping.items())
-    )
+        choice.step = step
+        session.add(choice)
     session.flush()

@@ -6,6 +6,7 @@ import logging
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from contextvars import copy_context
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -102,7 +103,8 @@ class ImportRunner:
         )
         session.add(job)
         commit(session)
-        self.executor.submit(self._run, job.id, upload, filename, request)
+        # the job runs with this request's context: its changes are recorded as the uploader's
+        self.executor.submit(copy_context().run, self._run, job.id, upload, filename, request)
         return job
 
     def _update(self, job_id: str, **changes: object) -> None:

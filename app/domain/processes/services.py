@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
+from sqlalchemy import delete
 from sqlmodel import Session, col, func, or_, select
 
-from app.db.models import Flow, Process, ProcessVersion, Step
+from app.db.models import Flow, HandoffSignoff, Process, ProcessVersion, Step
 from app.domain.catalogue.lookups import (
     department_by_key,
     ensure_department,
@@ -410,11 +411,38 @@ def update_version(session: Session, slug: str, label: str, changes: dict[str, A
     new_label = changes.get("label")
     if new_label and new_label != label and any(v.label == new_label for v in tree.versions):
         raise Conflict(f"Process '{slug}' already has a version '{new_label}'.")
+    _refuse_option_status(slug, version, changes)
     if "kind" in changes and "status" not in changes and changes["kind"] != version.kind:
         changes["status"] = VERSION_STATUSES[changes["kind"]][0]
     _apply(version, changes, {"label", "kind", "status"}, f"version '{label}'")
     session.add(version)
     return _recheck(session, tree.process)
+
+
+def _refuse_option_status(slug: str, version: ProcessVersion, changes: dict[str, Any]) -> None:
+    """A to-be option's status moves only through review (approvals.services), so that
+    every move is allowed, made by a reviewer and recorded; a PATCH may repeat it.
+
+    Raises:
+        Conflict: the PATCH would set a to-be version's status to something else.
+    """
+    status = changes.get("status")
+    kind = changes.get("kind") or version.kind
+    if status is None or kind != "to-be":
+        return
+    unchanged = version.status if version.kind == "to-be" else VERSION_STATUSES["to-be"][0]
+    if status != unchanged:
+        raise Conflict(
+            f"The status of to-be option '{version.label}' changes only through review: use "
+            f"the review endpoint (POST /api/processes/{slug}/versions/{version.label}/review "
+            f'with {{"to": "{status}"}}, as a reviewer or an admin).'
+        )
+
+
+def _reset_signoffs(session: Session, flow_ids: list[int]) -> None:
+    """Forget the branch leads' word on flows that changed: they agreed to the old flow."""
+    if flow_ids:
+        session.exec(delete(HandoffSignoff).where(col(HandoffSignoff.flow_id).in_(flow_ids)))
 
 
 def delete_version(session: Session, slug: str, label: str) -> None:
@@ -500,7 +528,17 @@ def update_step(
         name = changes.pop("department")
         if name is None:
             raise InvalidProcess(f"{what}: 'department' cannot be empty.")
-        step.department_id = ensure_department(session, name).id or 0
+        department_id = ensure_department(session, name).id or 0
+        if department_id != step.department_id:
+            _reset_signoffs(
+                session,
+                [
+                    f.id or 0
+                    for f in tree.flows[version.id or 0]
+                    if step.id in (f.from_step_id, f.to_step_id)
+                ],
+            )
+        step.department_id = department_id
     if "owner" in changes:
         name = changes.pop("owner")
         if name is None:
@@ -575,7 +613,8 @@ def add_flow(session: Session, slug: str, label: str, flow: FlowCreate | FlowFil
 def update_flow(
     session: Session, slug: str, label: str, flow_id: int, changes: dict[str, Any]
 ) -> ProcessTree:
-    """Change a flow's ends, owner or standard (PATCH).
+    """Change a flow's ends, owner or standard (PATCH); a real change resets the flow's
+    sign-offs (the branch leads agreed to the flow as it was).
 
     Raises:
         InvalidProcess: a new end is not a step of the version, or an end is cleared.
@@ -584,6 +623,7 @@ def update_flow(
     tree = get_tree(session, slug)
     version = get_version(tree, label)
     flow = _flow(tree, version, flow_id)
+    before = (flow.from_step_id, flow.to_step_id, flow.owner_id, flow.standard_hours)
     for key, attr, end in (("from_", "from_step_id", "from"), ("to", "to_step_id", "to")):
         if key in changes:
             value = changes.pop(key)
@@ -600,6 +640,8 @@ def update_flow(
     if "owner" in changes:
         flow.owner_id = _owner_id(session, changes.pop("owner"))
     _apply(flow, changes, set(), f"flow {flow_id}")
+    if (flow.from_step_id, flow.to_step_id, flow.owner_id, flow.standard_hours) != before:
+        _reset_signoffs(session, [flow_id])
     session.add(flow)
     return _recheck(session, tree.process)
 

@@ -5,6 +5,7 @@ import * as api from "../api.js";
 import { setQuery } from "../app.js";
 import { badge, breadcrumbs, card, duration, encode, errorNotice, figure, h, link, loading, notice, number, pageHeader, table } from "../ui.js";
 import { standard } from "./_process.js";
+import { leads, reviewQueueCard } from "./_signoff.js";
 
 const KINDS = [
   ["", "All versions"],
@@ -168,6 +169,10 @@ export async function render(params, query) {
     );
   }
 
+  // the as-is handoffs its branch leads sign off: first thing on the page for them
+  const queue = reviewQueueCard(key, dept.name);
+  const leader = leads(dept.name);
+
   const page = h(
     "div",
     { class: "department-page" },
@@ -184,6 +189,7 @@ export async function render(params, query) {
       figure("handoffs out", number(guide.handoffs_out.length)),
       figure("unowned handoffs", number(guide.unowned_handoffs.length), guide.unowned_handoffs.length ? "nobody answers for them" : "every handoff has an owner"),
     ),
+    leader ? queue : null,
     card("Processes", processes),
     card(
       "Handoffs in",
@@ -195,6 +201,7 @@ export async function render(params, query) {
       unownedOut ? notice(`${unownedOut} of ${guide.handoffs_out.length} handoffs out of ${dept.name} have no owner.`, "warn") : null,
       handoffTable(guide.handoffs_out, "out", "handoffs-out"),
     ),
+    leader ? null : queue,
     card("Mined volumes and waits", h("form", { class: "mined-controls", onsubmit: (e) => e.preventDefault() }, h("div", { class: "field" }, h("label", { for: "department-log" }, "Event log"), logChooser)), mined),
   );
   showMined(logId);

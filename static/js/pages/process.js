@@ -5,6 +5,8 @@ import * as api from "../api.js";
 import { location, setQuery } from "../app.js";
 import { badge, breadcrumbs, card, encode, errorNotice, figure, h, link, notice, number, pageHeader, select, table } from "../ui.js";
 import { apiForm, bust, flash, logSelect, mapFigure, money, standard, suggestInput } from "./_process.js";
+import { reviewCard } from "./_approval.js";
+import { signoffColumn } from "./_signoff.js";
 
 const IMPACT = { low: "Low", medium: "Medium", high: "High" };
 const STATUS_KIND = { current: "info", retired: "", draft: "", "in-review": "warn", approved: "good", rejected: "bad" };
@@ -47,6 +49,7 @@ export async function render(params, query) {
       pageHeader(
         process.name,
         process.customer,
+        h("a", { class: "button secondary", id: "process-history", href: `#/processes/${encode(process.slug)}/history` }, "History"),
         h("a", { class: "button secondary", href: `/api/processes/${encode(process.slug)}/export`, download: `${process.slug}.yaml` }, "Export YAML"),
         h("a", { class: "button", href: compareHref() }, "Compare options"),
       ),
@@ -242,6 +245,8 @@ export async function render(params, query) {
     // flows
     const flowStatus = h("div", { class: "card-status", "aria-live": "polite" });
     const flowForm = flowEditor(version, base, flowStatus);
+    // as-is: each handoff's sign-off by the two departments' branch leads
+    const signoff = version.kind === "as-is" && handoffs.length ? signoffColumn(process.slug, version.label, { status: flowStatus, announce: (text) => announce("flows", text) }) : null;
     const stepName = (id) => {
       const s = steps.get(id);
       return s ? h("span", {}, s.name, " ", h("span", { class: "muted small" }, `(${s.department})`)) : id;
@@ -252,6 +257,7 @@ export async function render(params, query) {
         { label: "Type", value: (f) => (f.handoff ? badge("handoff", "info") : h("span", { class: "muted" }, "within department")) },
         { label: "Owner", value: (f) => f.owner || (f.handoff ? badge("unowned handoff", "bad") : h("span", { class: "muted" }, "–")) },
         { label: "Standard", num: true, value: (f) => standard(f.standard_hours) },
+        ...(signoff ? [signoff.column] : []),
         {
           label: "Actions",
           value: (f) =>
@@ -279,6 +285,14 @@ export async function render(params, query) {
 
     panel.replaceChildren(
       summary,
+      version.kind === "to-be"
+        ? reviewCard(process.slug, version, {
+            onMoved: async (text) => {
+              await reload();
+              announce("review", text);
+            },
+          })
+        : null,
       mapCard,
       card("Steps", h("div", { class: "card-tools" }, h("button", { type: "button", class: "secondary", id: "add-step", onclick: () => stepForm.add() }, "Add a step")), stepStatus, stepRows, stepForm.node),
       card(
@@ -286,11 +300,13 @@ export async function render(params, query) {
         h("div", { class: "card-tools" }, h("button", { type: "button", class: "secondary", id: "add-flow", onclick: () => flowForm.add() }, "Add a flow")),
         flowStatus,
         unowned.length ? notice(`${unowned.length} handoff${unowned.length > 1 ? "s have" : " has"} no owner: once the work is transferred, nobody answers for it.`, "warn") : null,
+        signoff ? signoff.summary : null,
         flowRows,
         flowForm.node,
       ),
       copyCard,
     );
+    signoff?.load();
   }
 
   function announce(which, text) {
@@ -490,7 +506,8 @@ export async function render(params, query) {
 
   // --- the version's own fields: status, description, the option's figures ---
   function versionEditor(version) {
-    const statuses = version.kind === "as-is" ? ["current", "retired"] : ["draft", "in-review", "approved", "rejected"];
+    // an option's status moves only through review (the Review card); an as-is one's here
+    const statuses = version.kind === "as-is" ? ["current", "retired"] : [];
     const controls = {
       status: select(statuses, version.status),
       description: h("textarea", { rows: "3" }),
@@ -508,7 +525,7 @@ export async function render(params, query) {
       submitLabel: "Save details",
       extraButtons: [cancel],
       fields: [
-        { name: "status", label: "Status", control: controls.status },
+        ...(statuses.length ? [{ name: "status", label: "Status", control: controls.status }] : []),
         { name: "effort_months", label: "Effort (months)", control: controls.effort_months, hint: "To put the option in place" },
         { name: "one_off_cost", label: "One-off cost", control: controls.one_off_cost },
         { name: "expected_impact", label: "Expected impact", control: controls.expected_impact },
@@ -516,7 +533,7 @@ export async function render(params, query) {
       ],
       onSubmit: async (v) => {
         await api.send("PATCH", `/api/processes/${encode(process.slug)}/versions/${encode(version.label)}`, {
-          status: v.status,
+          ...(statuses.length ? { status: v.status } : {}),
           description: v.description.trim() ? v.description : null,
           effort_months: num(v.effort_months),
           one_off_cost: num(v.one_off_cost),
@@ -531,7 +548,7 @@ export async function render(params, query) {
       node.hidden = !open;
       const button = document.getElementById("edit-version");
       button?.setAttribute("aria-expanded", String(open));
-      if (open) controls.status.focus();
+      if (open) (statuses.length ? controls.status : controls.effort_months).focus();
       else button?.focus();
     }
     return { node, toggle: () => toggle() };

@@ -1,0 +1,1 @@
+"""Reviewers move to-be options through review: draft, in review, approved or rejected."""
