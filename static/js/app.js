@@ -11,6 +11,7 @@ const routes = [
   ["departments", /^\/departments$/, () => import("./pages/departments.js")],
   ["departments", /^\/departments\/(?<key>[^/]+)$/, () => import("./pages/department.js")],
   ["owners", /^\/owners$/, () => import("./pages/owners.js")],
+  ["users", /^\/users$/, () => import("./pages/users.js")],
   ["logs", /^\/logs$/, () => import("./pages/logs.js")],
   ["logs", /^\/logs\/(?<id>\d+)$/, () => import("./pages/dashboard.js")],
   ["logs", /^\/logs\/(?<id>\d+)\/cases$/, () => import("./pages/cases.js")],

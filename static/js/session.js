@@ -24,7 +24,11 @@ function bar() {
       window.location.hash = "#/login";
     }
   });
+  const admin = can("users")
+    ? [h("a", { href: "#/users", class: "account-link" }, "Accounts"), h("a", { href: "#/audit", class: "account-link" }, "All changes")]
+    : [];
   slot.replaceChildren(
+    ...admin,
     h("span", { class: "account-who" }, h("strong", {}, current.username), " · ", current.role, current.departments.length ? ` (${current.departments.join(", ")})` : ""),
     out,
   );

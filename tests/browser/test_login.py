@@ -49,3 +49,17 @@ def test_a_viewer_reads_but_cannot_edit(page: Any, server: str) -> None:
         }"""
     )
     assert answer == [403, "Your role (viewer) may not do this: it takes an analyst or an admin."]
+
+
+@pytest.mark.signed_in_as("vic")
+def test_a_viewer_is_not_offered_controls_they_cannot_use(page: Any, server: str) -> None:
+    page.goto(server + "/#/processes/road-repair-request")
+    expect(page.locator("#steps tbody tr").first).to_be_visible()
+    expect(page.get_by_role("button", name="Add a step")).to_be_hidden()
+    edits = page.locator("#steps button.needs-edit")
+    assert edits.count() >= 12  # an Edit and a Delete per step, in the page but not shown
+    expect(edits.first).to_be_hidden()
+    expect(page.get_by_role("button", name="Copy as a new option")).to_be_hidden()
+    page.goto(server + "/#/logs")
+    expect(page.locator("#logs tbody tr").first).to_be_visible()
+    expect(page.get_by_role("heading", name="Import a log")).to_be_hidden()

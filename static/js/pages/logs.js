@@ -71,7 +71,7 @@ async function loadList(holder) {
                 "button",
                 {
                   type: "button",
-                  class: "danger small",
+                  class: "danger small needs-edit",
                   "aria-label": `Delete ${l.name}`,
                   onclick: async (event) => {
                     if (!window.confirm(`Delete the event log “${l.name}” and its ${number(l.events)} events? This cannot be undone.`)) return;
@@ -311,7 +311,7 @@ function uploadPanel() {
     }
   }
 
-  return card(
+  const panel = card(
     "Import a log",
     h(
       "form",
@@ -340,6 +340,8 @@ function uploadPanel() {
       status,
     ),
   );
+  panel.classList.add("needs-edit");
+  return panel;
 }
 
 function phaseText(job) {

@@ -92,8 +92,8 @@ export async function render() {
             label: "Actions",
             value: (o) => {
               const cell = h("div", { class: "row-actions" });
-              const edit = h("button", { type: "button", class: "secondary", "aria-label": `Edit owner ${o.name}` }, "Edit");
-              const del = h("button", { type: "button", class: "danger", "aria-label": `Delete owner ${o.name}` }, "Delete");
+              const edit = h("button", { type: "button", class: "secondary needs-edit", "aria-label": `Edit owner ${o.name}` }, "Edit");
+              const del = h("button", { type: "button", class: "danger needs-edit", "aria-label": `Delete owner ${o.name}` }, "Delete");
               edit.addEventListener("click", () => {
                 const row = edit.closest("tr");
                 const form = editor(o);
@@ -121,7 +121,7 @@ export async function render() {
     pageHeader("Owners", "The people and roles accountable for processes, steps and handoffs"),
     h("datalist", { id: "owner-departments" }, names.map((n) => h("option", { value: n }))),
     status,
-    card("Add an owner", editor(null)),
+    h("div", { class: "needs-edit" }, card("Add an owner", editor(null))),
     card("All owners", h("div", { class: "field grow" }, h("label", { for: "owners-search" }, "Search"), search), h("div", { style: "height:.75rem" }), list),
   );
 }

@@ -142,7 +142,7 @@ export async function render(params, query) {
         h("h2", { id: "version-title" }, version.kind === "as-is" ? (version.label === "as-is" ? "As-is version" : `As-is version ${version.label}`) : `Option ${version.label}`),
         badge(version.kind, version.kind === "as-is" ? "info" : ""),
         badge(version.status, STATUS_KIND[version.status] || ""),
-        h("button", { type: "button", class: "secondary small push", id: "edit-version", "aria-expanded": "false", "aria-controls": "version-editor", onclick: () => details.toggle() }, "Edit details"),
+        h("button", { type: "button", class: "secondary small push needs-edit", id: "edit-version", "aria-expanded": "false", "aria-controls": "version-editor", onclick: () => details.toggle() }, "Edit details"),
       ),
       h("div", { id: "version-status", class: "card-status", "aria-live": "polite" }),
       version.description ? h("p", { class: "version-description" }, version.description) : null,
@@ -228,7 +228,7 @@ export async function render(params, query) {
             h(
               "div",
               { class: "row-actions" },
-              h("button", { type: "button", class: "secondary small", "aria-label": `Edit step ${s.name}`, onclick: () => stepForm.edit(s) }, "Edit"),
+              h("button", { type: "button", class: "secondary small needs-edit", "aria-label": `Edit step ${s.name}`, onclick: () => stepForm.edit(s) }, "Edit"),
               deleteButton(`step ${s.name}`, async () => {
                 await api.send("DELETE", `${base}/steps/${encode(s.id)}`);
                 await reload();
@@ -264,7 +264,7 @@ export async function render(params, query) {
             h(
               "div",
               { class: "row-actions" },
-              h("button", { type: "button", class: "secondary small", "aria-label": `Edit flow ${steps.get(f.from)?.name || f.from} to ${steps.get(f.to)?.name || f.to}`, onclick: () => flowForm.edit(f) }, "Edit"),
+              h("button", { type: "button", class: "secondary small needs-edit", "aria-label": `Edit flow ${steps.get(f.from)?.name || f.from} to ${steps.get(f.to)?.name || f.to}`, onclick: () => flowForm.edit(f) }, "Edit"),
               deleteButton(`flow ${f.from} → ${f.to}`, async () => {
                 await api.send("DELETE", `${base}/flows/${f.id}`);
                 await reload();
@@ -294,10 +294,10 @@ export async function render(params, query) {
           })
         : null,
       mapCard,
-      card("Steps", h("div", { class: "card-tools" }, h("button", { type: "button", class: "secondary", id: "add-step", onclick: () => stepForm.add() }, "Add a step")), stepStatus, stepRows, stepForm.node),
+      card("Steps", h("div", { class: "card-tools" }, h("button", { type: "button", class: "secondary needs-edit", id: "add-step", onclick: () => stepForm.add() }, "Add a step")), stepStatus, stepRows, stepForm.node),
       card(
         "Flows",
-        h("div", { class: "card-tools" }, h("button", { type: "button", class: "secondary", id: "add-flow", onclick: () => flowForm.add() }, "Add a flow")),
+        h("div", { class: "card-tools" }, h("button", { type: "button", class: "secondary needs-edit", id: "add-flow", onclick: () => flowForm.add() }, "Add a flow")),
         flowStatus,
         unowned.length ? notice(`${unowned.length} handoff${unowned.length > 1 ? "s have" : " has"} no owner: once the work is transferred, nobody answers for it.`, "warn") : null,
         signoff ? signoff.summary : null,
@@ -322,7 +322,7 @@ export async function render(params, query) {
   function deleteButton(what, action, status) {
     let armed = false;
     let timer;
-    const button = h("button", { type: "button", class: "danger small", "aria-label": `Delete ${what}` }, "Delete");
+    const button = h("button", { type: "button", class: "danger small needs-edit", "aria-label": `Delete ${what}` }, "Delete");
     button.addEventListener("click", async () => {
       if (!armed) {
         armed = true;
@@ -585,12 +585,14 @@ export async function render(params, query) {
         choose(created.label || body.label);
       },
     });
-    return card(
+    const option = card(
       "New option",
       h("p", { class: "muted" }, "Copies every step and flow of this version into a new to-be option you can then edit; the as-is stays as it is. Compare the options side by side on the ", link(compareHref(), "comparison page"), "."),
       status,
       form,
     );
+    option.classList.add("needs-edit");
+    return option;
   }
 
   drawHeader();
