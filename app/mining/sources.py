@@ -174,6 +174,31 @@ def open_source(
         yield Source(name, plain, _detect_format(plain, inner_name, name), wrapper, size)
 
 
+def _only_member(archive: zipfile.ZipFile, name: str) -> zipfile.ZipInfo:
+    """The one event log a zip must hold (folders and macOS metadata aside).
+
+    Raises:
+        InvalidEventLog: none or several files, or an encrypted one.
+    """
+    members = [
+        m
+        for m in archive.infolist()
+        if not m.is_dir()
+        and not m.filename.startswith("__MACOSX/")
+        and not m.filename.endswith(".DS_Store")
+    ]
+    if len(members) != 1:
+        listed = ", ".join(m.filename for m in members[:5]) or "none"
+        raise InvalidEventLog(
+            f"{name}: a zip must hold exactly one event log, this one holds "
+            f"{len(members)} files ({listed})."
+        )
+    member = members[0]
+    if member.flag_bits & 0x1:
+        raise InvalidEventLog(f"{name}: the zip is encrypted.")
+    return member
+
+
 def _unzip(
     path: Path,
     name: str,
@@ -184,22 +209,7 @@ def _unzip(
 ) -> tuple[int, str]:
     try:
         with zipfile.ZipFile(path) as archive:
-            members = [
-                m
-                for m in archive.infolist()
-                if not m.is_dir()
-                and not m.filename.startswith("__MACOSX/")
-                and not m.filename.endswith(".DS_Store")
-            ]
-            if len(members) != 1:
-                listed = ", ".join(m.filename for m in members[:5]) or "none"
-                raise InvalidEventLog(
-                    f"{name}: a zip must hold exactly one event log, this one holds "
-                    f"{len(members)} files ({listed})."
-                )
-            member = members[0]
-            if member.flag_bits & 0x1:
-                raise InvalidEventLog(f"{name}: the zip is encrypted.")
+            member = _only_member(archive, name)
             if member.file_size > limits.max_decompressed_bytes:
                 raise PayloadTooLarge(
                     f"{name}: '{member.filename}' expands to {member.file_size:,} bytes, more "
@@ -271,22 +281,7 @@ def _zip_head(path: Path, name: str, limit: int) -> tuple[bytes, bool, str]:
     """Up to ``limit`` bytes of the one log in a zip, expanding no more than that."""
     try:
         with zipfile.ZipFile(path) as archive:
-            members = [
-                m
-                for m in archive.infolist()
-                if not m.is_dir()
-                and not m.filename.startswith("__MACOSX/")
-                and not m.filename.endswith(".DS_Store")
-            ]
-            if len(members) != 1:
-                listed = ", ".join(m.filename for m in members[:5]) or "none"
-                raise InvalidEventLog(
-                    f"{name}: a zip must hold exactly one event log, this one holds "
-                    f"{len(members)} files ({listed})."
-                )
-            member = members[0]
-            if member.flag_bits & 0x1:
-                raise InvalidEventLog(f"{name}: the zip is encrypted.")
+            member = _only_member(archive, name)
             with archive.open(member) as source:
                 data = source.read(limit)
             return data, member.file_size <= limit, f"{name}/{member.filename}"
