@@ -390,7 +390,13 @@ def _review(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _map_log(args: argparse.Namespace, settings: Settings) -> int:
-    from app.domain.reviews.maps import customer_map_image, mined_map_image
+    from app.domain.reviews.maps import (
+        customer_map_image,
+        directly_follows_document,
+        log_customer_map,
+        mined_diff_image,
+        mined_map_image,
+    )
     from app.mining.analysis import prepare
     from app.rendering.output import format_from_suffix
 
@@ -398,7 +404,6 @@ def _map_log(args: argparse.Namespace, settings: Settings) -> int:
     events = _read_log(args, settings).events
     prepared = prepare(events, ordered=True)
     if args.versus is not None or args.split is not None:
-        from app.domain.reviews.maps import mined_diff_image
         from app.lib.times import instant
         from app.mining.analysis import Filters
 
@@ -415,15 +420,21 @@ def _map_log(args: argparse.Namespace, settings: Settings) -> int:
             before = prepare(Filters(end_us=at).apply(events), ordered=True)
             after = prepare(Filters(start_us=at).apply(events), ordered=True)
             title = f"{args.log.name} before and after {args.split}"
-        content, shown, total = mined_diff_image(before, after, fmt, title=title)
+        content, shown, total = mined_diff_image(
+            directly_follows_document(before), directly_follows_document(after), fmt, title=title
+        )
         print(f"showing {shown} of {total} transitions", file=sys.stderr)
         _write(args.output, content)
         return 0
     if args.kind == "customer":
-        content = customer_map_image(prepared, fmt, title=args.log.name)
+        content = customer_map_image(log_customer_map(prepared), fmt, title=args.log.name)
     else:
         content, shown, total = mined_map_image(
-            prepared, fmt, measure=args.measure, keep=args.keep, title=args.log.name
+            directly_follows_document(prepared),
+            fmt,
+            measure=args.measure,
+            keep=args.keep,
+            title=args.log.name,
         )
         print(f"showing {shown} of {total} transitions", file=sys.stderr)
     _write(args.output, content)

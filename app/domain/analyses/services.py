@@ -33,6 +33,7 @@ from app.mining.analysis import (
     repeats,
 )
 from app.mining.analysis.cases import Finding, cases_behind
+from app.mining.analysis.handoffs import with_wait_shares
 from app.mining.discovery import bpmn_model, directly_follows
 from app.mining.eventlog import ANALYSED_COLUMNS, events_frame
 
@@ -198,15 +199,11 @@ def customer_map(session: Session, log_id: int, filters: Filters) -> dict[str, A
     """The department customer map of a log: departments (volume, time holding cases) as
     nodes, handoffs (volume, waits, share of all handoff waiting) as edges."""
     document, _ = analysis(session, log_id, filters)
-    total = sum(h["total_wait_s"] for h in document["handoffs"]) or None
     return {
         "source": "log",
         "log_id": log_id,
         "departments": document["departments"],
-        "handoffs": [
-            {**h, "share_of_wait": round(h["total_wait_s"] / total, 4) if total else None}
-            for h in document["handoffs"]
-        ],
+        "handoffs": with_wait_shares(document["handoffs"]),
     }
 
 

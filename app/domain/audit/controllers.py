@@ -28,7 +28,7 @@ def _answer(
     if output == "csv":
         return Response(
             services.entries_csv(rows),
-            media_type="text/csv; charset=utf-8",
+            media_type="text/csv",
             headers={"Content-Disposition": f'attachment; filename="{filename}.csv"'},
         )
     return Response(

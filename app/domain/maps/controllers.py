@@ -10,8 +10,9 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, QueryParameter
 from sqlmodel import Session
 
+from app.db.engine import commit
 from app.domain.analyses.controllers import provide_filters
-from app.domain.analyses.services import prepared_log
+from app.domain.analyses.services import customer_map, directly_follows_graph, prepared_log
 from app.domain.catalogue.services import customer_map as catalogue_customer_map
 from app.domain.deps import DbSession, IdPath
 from app.domain.processes.graph import version_graph
@@ -51,6 +52,19 @@ def _image(content: bytes, fmt: str, name: str) -> Response[bytes]:
 def _process(session: Session, slug: str) -> ProcessFile:
     document: ProcessFile = get_tree(session, slug).document()
     return document
+
+
+def _graph(session: Session, log_id: int, filters: Filters) -> dict[str, Any]:
+    """The cached directly-follows graph of a log's filtered cases.
+
+    Raises:
+        InvalidRequest: no case passes the filters.
+    """
+    graph, _ = directly_follows_graph(session, log_id, filters)
+    commit(session)  # keep what was computed for the next map
+    if not graph["activities"]:
+        raise InvalidRequest(f"No case of event log {log_id} passes the filters.")
+    return graph
 
 
 def _log(session: Session, log_id: int | None) -> Prepared | None:
@@ -183,7 +197,7 @@ class LogMapController(Controller):
         """The directly-follows map, kept to the busiest transitions
         (``X-Handoff-Edges: shown/total``)."""
         content, shown, total = maps.mined_map_image(
-            prepared_log(session, log_id, filters),
+            _graph(session, log_id, filters),
             format,
             measure=measure,
             keep=keep,
@@ -203,9 +217,11 @@ class LogMapController(Controller):
         format: FromQuery[Format] = "svg",
     ) -> Response[bytes]:
         """Departments and the handoffs between them, with volumes and waits."""
-        content = maps.customer_map_image(
-            prepared_log(session, log_id, filters), format, title=f"Event log {log_id}"
-        )
+        data = customer_map(session, log_id, filters)
+        commit(session)
+        if not data["departments"]:
+            raise InvalidRequest(f"No case of event log {log_id} passes the filters.")
+        content = maps.customer_map_image(data, format, title=f"Event log {log_id}")
         return _image(content, format, f"log-{log_id}-customer-map")
 
     @get("/event-logs/{log_id:int}/compare-map", sync_to_thread=True)
@@ -236,20 +252,20 @@ class LogMapController(Controller):
                 "compare two slices (before_where=COLUMN=VALUE and after_where=COLUMN=VALUE)."
             )
         if other is not None:
-            before = prepared_log(session, log_id, filters)
-            after = prepared_log(session, other, filters)
+            before = _graph(session, log_id, filters)
+            after = _graph(session, other, filters)
             title = f"Event log {log_id} and event log {other}"
         elif split is not None:
             at = instant(split, "split")
-            before = prepared_log(session, log_id, _before(filters, at, True))
-            after = prepared_log(session, log_id, _before(filters, at, False))
+            before = _graph(session, log_id, _before(filters, at, True))
+            after = _graph(session, log_id, _before(filters, at, False))
             title = f"Event log {log_id} before and after {split}"
         else:
             first, second = where_pairs(before_where or []), where_pairs(after_where or [])
             if not first or not second:
                 raise InvalidRequest("Give both slices: before_where and after_where.")
-            before = prepared_log(session, log_id, replace(filters, where=filters.where + first))
-            after = prepared_log(session, log_id, replace(filters, where=filters.where + second))
+            before = _graph(session, log_id, replace(filters, where=filters.where + first))
+            after = _graph(session, log_id, replace(filters, where=filters.where + second))
             title = (
                 f"Event log {log_id}: {', '.join(f'{c}={v}' for c, v in first)} and "
                 f"{', '.join(f'{c}={v}' for c, v in second)}"
@@ -269,7 +285,7 @@ class LogMapController(Controller):
         """Departments and the documented handoffs between them, across the catalogue."""
         data = catalogue_customer_map(session, kind=kind)
         title = f"Documented handoffs ({kind or 'all versions'})"
-        content = maps.catalogue_map_image(data, format, title=title)
+        content = maps.customer_map_image(data, format, title=title)
         return _image(content, format, "customer-map")
 
 

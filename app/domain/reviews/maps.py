@@ -1,14 +1,17 @@
 """Maps of a log: the mined directly-follows map, the department customer map and the
-before/after map of two slices, from prepared logs (shared by the CLI and the API)."""
+before/after map of two slices. They draw plain data: the CLI computes it from a
+prepared log, the API takes its cached analyses."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict
 from typing import Any
 
 from app.mining.analysis import Prepared
 from app.mining.analysis.handoffs import Params as HandoffParams
 from app.mining.analysis.handoffs import run as handoff_rows
+from app.mining.analysis.handoffs import with_wait_shares
 from app.mining.analysis.workload import Params as WorkloadParams
 from app.mining.analysis.workload import departments as department_rows
 from app.mining.discovery import directly_follows
@@ -18,16 +21,29 @@ from app.rendering.mined_map import mined_map_dot
 from app.rendering.output import render
 
 __all__ = [
-    "catalogue_map_image",
     "customer_map_image",
+    "directly_follows_document",
+    "log_customer_map",
     "mined_diff_image",
     "mined_map_image",
-    "with_shares",
 ]
 
 
+def directly_follows_document(prepared: Prepared) -> dict[str, Any]:
+    """The directly-follows graph of a prepared log as the API caches it (plain data)."""
+    return asdict(directly_follows(prepared))
+
+
+def log_customer_map(prepared: Prepared) -> dict[str, Any]:
+    """Departments and handoffs (with their share of waiting) of a prepared log."""
+    return {
+        "departments": [asdict(r) for r in department_rows(prepared, WorkloadParams())],
+        "handoffs": with_wait_shares([asdict(r) for r in handoff_rows(prepared, HandoffParams())]),
+    }
+
+
 def mined_map_image(
-    prepared: Prepared,
+    graph: Mapping[str, Any],
     fmt: str,
     *,
     measure: str = "frequency",
@@ -35,13 +51,13 @@ def mined_map_image(
     max_edges: int = 200,
     title: str = "Mined map",
 ) -> tuple[bytes, int, int]:
-    """The directly-follows map of a log; with how many transitions it shows of all."""
-    graph = directly_follows(prepared)
+    """The map of a directly-follows graph (``directly_follows_document``); with how many
+    transitions it shows of all."""
     drawn = mined_map_dot(
-        graph.activities,
-        graph.edges,
-        graph.start_activities,
-        graph.end_activities,
+        graph["activities"],
+        graph["edges"],
+        graph["start_activities"],
+        graph["end_activities"],
         measure=measure,
         keep=keep,
         max_edges=max_edges,
@@ -50,31 +66,18 @@ def mined_map_image(
     return render(drawn.dot, fmt), drawn.edges_shown, drawn.edges_total
 
 
-def with_shares(handoffs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Handoff rows with each one's share of all handoff waiting (``share_of_wait``)."""
-    total = sum(h.get("total_wait_s") or 0 for h in handoffs)
-    return [
-        {**h, "share_of_wait": round(h["total_wait_s"] / total, 4) if total else None}
-        for h in handoffs
-    ]
-
-
-def customer_map_image(prepared: Prepared, fmt: str, *, title: str = "Customer map") -> bytes:
-    """Departments as nodes, handoff volumes and waits as edges."""
-    departments = [asdict(r) for r in department_rows(prepared, WorkloadParams())]
-    handoffs = with_shares([asdict(r) for r in handoff_rows(prepared, HandoffParams())])
-    return render(customer_map_dot(departments, handoffs, title=title), fmt)
-
-
-def catalogue_map_image(data: dict[str, Any], fmt: str, *, title: str) -> bytes:
-    """The customer map of the catalogue (``catalogue.services.customer_map``)."""
+def customer_map_image(data: Mapping[str, Any], fmt: str, *, title: str) -> bytes:
+    """Departments as nodes, handoffs as edges: of a log (``log_customer_map``, or the
+    API's cached one) or of the catalogue (``catalogue.services.customer_map``)."""
     return render(customer_map_dot(data["departments"], data["handoffs"], title=title), fmt)
 
 
 def mined_diff_image(
-    before: Prepared, after: Prepared, fmt: str, *, title: str = "Before and after"
+    before: Mapping[str, Any], after: Mapping[str, Any], fmt: str, *, title: str
 ) -> tuple[bytes, int, int]:
-    """One map of two logs (or slices): volumes and median waits compared per transition."""
-    a, b = directly_follows(before), directly_follows(after)
-    drawn = mined_diff_dot((a.activities, a.edges), (b.activities, b.edges), title=title)
+    """One map of two directly-follows graphs (two logs or two slices): volumes and median
+    waits compared per transition."""
+    drawn = mined_diff_dot(
+        (before["activities"], before["edges"]), (after["activities"], after["edges"]), title=title
+    )
     return render(drawn.dot, fmt), drawn.edges_shown, drawn.edges_total

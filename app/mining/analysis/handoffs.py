@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import polars as pl
 
 from app.mining.analysis.prepared import Prepared
 
-__all__ = ["HandoffRow", "Params", "run"]
+__all__ = ["HandoffRow", "Params", "run", "with_wait_shares"]
 
 
 @dataclass(frozen=True)
@@ -51,3 +52,17 @@ def run(prepared: Prepared, params: Params) -> list[HandoffRow]:
         )
     )
     return [HandoffRow(**row) for row in table.iter_rows(named=True)]
+
+
+def with_wait_shares(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Handoff rows (as dicts) with each one's share of all handoff waiting
+    (``share_of_wait``, None when nothing waited).
+
+    >>> with_wait_shares([{"total_wait_s": 30.0}, {"total_wait_s": 10.0}])
+    [{'total_wait_s': 30.0, 'share_of_wait': 0.75}, {'total_wait_s': 10.0, 'share_of_wait': 0.25}]
+    """
+    total = sum(row.get("total_wait_s") or 0 for row in rows)
+    return [
+        {**row, "share_of_wait": round(row["total_wait_s"] / total, 4) if total else None}
+        for row in rows
+    ]
