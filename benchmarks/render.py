@@ -131,15 +131,11 @@ def handoff_child(path: str, workdir: str) -> None:
     print(json.dumps(figures))
 
 
-def pm4py_child(path: str, workdir: str) -> None:
-    """Child process of the pm4py side: read and format, then DFG to SVG; JSON (last line).
-
-    ``workdir`` is not used: the SVG is made in memory.
-    """
+def _pm4py_discover(path: str) -> tuple[Any, Any, Any, Any, dict[str, float]]:
+    """Import pm4py, read and format the CSV, discover the DFG; with the seconds of each."""
     started = time.perf_counter()
     import pandas as pd
     import pm4py
-    from pm4py.visualization.dfg import visualizer as dfg_visualizer
 
     imported = time.perf_counter()
     df = pd.read_csv(path)
@@ -148,6 +144,37 @@ def pm4py_child(path: str, workdir: str) -> None:
     )
     read = time.perf_counter()
     dfg, start_activities, end_activities = pm4py.discover_dfg(df)
+    discovered = time.perf_counter()
+    times = {
+        "import_s": imported - started,
+        "read_s": read - imported,
+        "discover_s": discovered - read,
+    }
+    return df, dfg, start_activities, end_activities, times
+
+
+def _pm4py_figures(df: Any, dfg: Any, svg: bytes, times: dict[str, float]) -> None:
+    """Print one side's figures as JSON (the last line of the child's output)."""
+    figures = {
+        **times,
+        "to_svg_s": times["discover_s"] + times["render_s"],
+        "events": len(df),
+        "activities": int(df["concept:name"].nunique()),
+        "edges": len(dfg),
+        "svg_bytes": len(svg),
+        "is_svg": b"<svg" in svg[:2000],
+    }
+    print(json.dumps(figures))
+
+
+def pm4py_child(path: str, workdir: str) -> None:
+    """Child process of the pm4py side: read and format, then DFG to SVG; JSON (last line).
+
+    ``workdir`` is not used: the SVG is made in memory.
+    """
+    df, dfg, start_activities, end_activities, times = _pm4py_discover(path)
+    from pm4py.visualization.dfg import visualizer as dfg_visualizer  # loaded with pm4py
+
     discovered = time.perf_counter()
     variant = dfg_visualizer.Variants.FREQUENCY
     parameters = {
@@ -159,54 +186,23 @@ def pm4py_child(path: str, workdir: str) -> None:
     built = time.perf_counter()
     svg = gviz.pipe(format="svg")
     rendered = time.perf_counter()
-    figures = {
-        "import_s": imported - started,
-        "read_s": read - imported,
-        "discover_s": discovered - read,
-        "visualizer_s": built - discovered,
-        "pipe_s": rendered - built,
-        "render_s": rendered - discovered,
-        "to_svg_s": rendered - read,
-        "events": len(df),
-        "activities": int(df["concept:name"].nunique()),
-        "edges": len(dfg),
-        "svg_bytes": len(svg),
-        "is_svg": b"<svg" in svg[:2000],
-    }
-    print(json.dumps(figures))
+    times.update(
+        visualizer_s=built - discovered, pipe_s=rendered - built, render_s=rendered - discovered
+    )
+    _pm4py_figures(df, dfg, svg, times)
 
 
 def pm4py_save_child(path: str, workdir: str) -> None:
     """Child process of the pm4py-save side: read and format, DFG, ``pm4py.save_vis_dfg``."""
-    started = time.perf_counter()
-    import pandas as pd
-    import pm4py
+    df, dfg, start_activities, end_activities, times = _pm4py_discover(path)
+    import pm4py  # imported (and timed) by _pm4py_discover
 
-    imported = time.perf_counter()
-    df = pd.read_csv(path)
-    df = pm4py.format_dataframe(
-        df, case_id="Case ID", activity_key="Activity", timestamp_key="Timestamp"
-    )
-    read = time.perf_counter()
-    dfg, start_activities, end_activities = pm4py.discover_dfg(df)
     discovered = time.perf_counter()
     target = Path(workdir) / "map.svg"
     pm4py.save_vis_dfg(dfg, start_activities, end_activities, str(target))
     svg = target.read_bytes()
-    rendered = time.perf_counter()
-    figures = {
-        "import_s": imported - started,
-        "read_s": read - imported,
-        "discover_s": discovered - read,
-        "render_s": rendered - discovered,
-        "to_svg_s": rendered - read,
-        "events": len(df),
-        "activities": int(df["concept:name"].nunique()),
-        "edges": len(dfg),
-        "svg_bytes": len(svg),
-        "is_svg": b"<svg" in svg[:2000],
-    }
-    print(json.dumps(figures))
+    times["render_s"] = time.perf_counter() - discovered
+    _pm4py_figures(df, dfg, svg, times)
 
 
 CHILDREN = {"handoff": handoff_child, "pm4py": pm4py_child, "pm4py-save": pm4py_save_child}
