@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.domain.processes.schemas import HandoffPublic
+
 __all__ = [
     "HandoffSignoffs",
     "QueueEntry",
@@ -42,22 +44,10 @@ class SideState(BaseModel):
     comment: str | None = None
 
 
-class HandoffSignoffs(BaseModel):
+class HandoffSignoffs(HandoffPublic):
     """A handoff with both sides' word: ``sides`` is the sending department, then the
     receiving one; ``agreed`` when both confirmed."""
 
-    process: str
-    process_name: str
-    version: str
-    flow_id: int
-    from_step: str
-    from_step_name: str
-    to_step: str
-    to_step_name: str
-    from_department: str
-    to_department: str
-    owner: str | None
-    standard_hours: float | None
     sides: list[SideState]
     agreed: bool
 

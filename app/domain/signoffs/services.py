@@ -84,7 +84,7 @@ def _entry(
         _side(handoff.to_department, ends[1], handoff.flow_id, records),
     ]
     return HandoffSignoffs(
-        **handoff.model_dump(exclude={"version_kind"}),
+        **handoff.model_dump(),
         sides=sides,
         agreed=all(s.state == "confirmed" for s in sides),
     )
