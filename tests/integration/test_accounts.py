@@ -253,3 +253,30 @@ def test_users_from_the_command_line(
         assert login(client, "bea", "another long one").status_code == 200
         headers = {"Authorization": f"Bearer {token.strip()}"}
         assert client.get("/api/processes", headers=headers).status_code == 200
+
+
+def test_token_use_is_recorded_to_the_minute_not_on_every_request(
+    app: Litestar, people: Client
+) -> None:
+    from app.db.models import ApiToken
+
+    headers = {"Authorization": f"Bearer {bearer(app, 'poller', 'viewer')}"}
+
+    def last_used() -> datetime | None:
+        with session_scope(app.state.engine) as session:
+            return session.exec(select(ApiToken.last_used_at)).one()
+
+    assert last_used() is None
+    people.get("/api/processes", headers=headers)
+    first = last_used()
+    assert first is not None
+    people.get("/api/processes", headers=headers)
+    assert last_used() == first  # no write for a second request within the minute
+    with session_scope(app.state.engine) as session:
+        row = session.exec(select(ApiToken)).one()
+        row.last_used_at = datetime.now(UTC) - timedelta(minutes=2)
+        session.add(row)
+        commit(session)
+    people.get("/api/processes", headers=headers)
+    latest = last_used()
+    assert latest is not None and latest.replace(tzinfo=UTC) > first.replace(tzinfo=UTC)

@@ -46,6 +46,8 @@ LOCK_AFTER = 10
 """Failed passwords in a row before an account is locked for ``LOCK_MINUTES``."""
 LOCK_MINUTES = 15
 TOKEN_PREFIX = "hnd_"
+TOKEN_USE_PRECISION = timedelta(minutes=1)
+"""How stale a token's ``last_used_at`` may get before a request records it again."""
 
 
 @lru_cache(maxsize=1)
@@ -327,8 +329,11 @@ def resolve_token(session: Session, secret: str) -> Principal | None:
     account = session.get(Account, row.account_id)
     if account is None or not account.active:
         return None
-    row.last_used_at = _now()
-    session.add(row)
+    last = _aware(row.last_used_at)
+    if last is None or _now() - last > TOKEN_USE_PRECISION:
+        # not a write per request: the time of use is kept to the minute
+        row.last_used_at = _now()
+        session.add(row)
     return principal_of(session, account, "token", None)
 
 
