@@ -225,6 +225,7 @@ def _analyze(args: argparse.Namespace, settings: Settings) -> int:
         args,
         settings,
         attributes=graph is not None or args.duplicate_requests is not None or bool(args.where),
+        lean=True,
     )
     filters = Filters(
         start_us=instant(args.date_from, "--from"),
@@ -282,8 +283,11 @@ def _positive(value: float, flag: str) -> float:
     return value
 
 
-def _read_log(args: argparse.Namespace, settings: Settings, *, attributes: bool = False) -> Any:
-    """The events of the LOG file (``args.log``), read with the mapping flags."""
+def _read_log(
+    args: argparse.Namespace, settings: Settings, *, attributes: bool = False, lean: bool = False
+) -> Any:
+    """The events of the LOG file (``args.log``), read with the mapping flags (``lean``:
+    only for the analysis document, see ``read_event_log``)."""
     from app.mining.eventlog import read_event_log
 
     options = _reading_options(args, settings)
@@ -296,6 +300,7 @@ def _read_log(args: argparse.Namespace, settings: Settings, *, attributes: bool 
             workdir=settings.work_dir,
             progress=bar,
             keep_attributes=attributes,
+            lean=lean,
         )
     finally:
         bar.close()

@@ -10,6 +10,7 @@ import polars as pl
 
 from app.lib.errors import InvalidEventLog
 from app.mining.csv_reader import read_csv
+from app.mining.lean_csv import NotLean, read_lean
 from app.mining.normalise import EVENT_COLUMNS, NormalisedLog, normalise
 from app.mining.options import ImportOptions
 from app.mining.raw import RawTable
@@ -84,6 +85,7 @@ def read_event_log(
     workdir: Path | None = None,
     progress: Progress | None = None,
     keep_attributes: bool = True,
+    lean: bool = False,
 ) -> NormalisedLog:
     """Read a CSV, XES or Parquet log (plain, .gz or .zip) and apply the import rules.
 
@@ -95,6 +97,9 @@ def read_event_log(
         workdir: where temporary files go.
         progress: told how far the reading is.
         keep_attributes: keep each event's other columns (False when only analysing).
+        lean: only analyse: a CSV in the common layout is read by ``lean_csv`` (events
+            with the ``ANALYSED_COLUMNS`` only, names as categoricals, no quality report);
+            any other file as without it.
 
     Raises:
         InvalidEventLog: the file cannot be read or breaks the rules (one sentence, with
@@ -123,6 +128,15 @@ def read_event_log(
         if source.format == "csv":
             with utf8_text(source.path, name, options.encoding, limits, workdir) as text:
                 report(0.45, "reading")
+                if lean and not keep_attributes:
+                    try:
+                        log = read_lean(text, name, options)
+                    except NotLean:
+                        pass
+                    else:
+                        log.source_format, log.source_wrapper = source.format, source.wrapper
+                        report(1.0, "read")
+                        return log
                 raw = read_csv(text, name, options.delimiter, limits)
         elif source.format == "xes":
             raw = read_xes(

@@ -27,7 +27,6 @@ from app.mining.analysis.attributes import case_attribute, find_channel
 from app.mining.analysis.prepared import Prepared
 from app.mining.analysis.similar import fold
 from app.mining.analysis.standards import service_standards
-from app.mining.replay import replay_fitness
 
 __all__ = ["Conformance", "Params", "map_activities", "run"]
 
@@ -225,6 +224,8 @@ def _fitness(
     checked = steps.join(pairs, on=["from_step", "to_step"], how="left")
     total = checked.height
     followed = int(checked.get_column("documented").fill_null(False).sum())
+    from app.mining.replay import replay_fitness  # pm4py and pandas: only with a process
+
     replay = replay_fitness(prepared.events, graph, {a: m[0] for a, m in mapped.items()})
     return {
         "value": replay.log_fitness,

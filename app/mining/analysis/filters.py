@@ -79,7 +79,8 @@ class Filters:
             )
         if self.variant is not None:
             keep = keep & (
-                pl.col("activities").list.join(SEPARATOR) == SEPARATOR.join(self.variant)
+                pl.col("activities").list.eval(pl.element().cast(pl.String)).list.join(SEPARATOR)
+                == SEPARATOR.join(self.variant)
             )
         cases = per_case.filter(keep).select("case_id")
         for column, value in self.where:

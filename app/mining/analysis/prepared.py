@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import polars as pl
 
 from app.mining.analysis.calendar import Calendar, business_seconds
 
-__all__ = ["Prepared", "prepare"]
+__all__ = ["Prepared", "by_case", "prepare"]
 
 US = 1_000_000
+CASE_SLICE_ROWS = 4_000_000
+"""Rows of a slice in ``by_case``: a per-case grouping of a slice needs a fraction of the
+memory of the whole log's."""
 SEPARATOR = "\x1f"
 """Joins names into one key (a variant, a set of departments); no name holds it."""
 
@@ -99,3 +103,31 @@ def _business_waits(
         if mask.any():
             waits = business_seconds(start, end, own).zip_with(mask, waits)
     return waits
+
+
+def by_case(
+    frame: pl.DataFrame,
+    per_slice: Callable[[pl.DataFrame], pl.DataFrame],
+    rows: int = CASE_SLICE_ROWS,
+) -> pl.DataFrame:
+    """``per_slice`` applied to slices of about ``rows`` rows of a frame ordered by case,
+    each holding whole cases, and the results concatenated in order.
+
+    For a per-case computation it is the same as ``per_slice(frame)`` (in the order of
+    the slices), with the peak memory of one slice.
+    """
+    if frame.height <= rows:
+        return per_slice(frame)
+    case = frame.get_column("case_id")
+    case = case.to_physical() if case.dtype == pl.Categorical else case
+    results = []
+    start = 0
+    while start < frame.height:
+        end = min(start + rows, frame.height)
+        while end < frame.height and case[end] == case[end - 1]:
+            ahead = case.slice(end, rows)
+            other = (ahead != case[end - 1]).arg_true()
+            end = end + int(other[0]) if other.len() else end + ahead.len()
+        results.append(per_slice(frame.slice(start, end - start)))
+        start = end
+    return pl.concat(results)

@@ -96,7 +96,11 @@ def departments(prepared: Prepared, params: Params) -> list[DepartmentRow]:
         pl.len().alias("events"), pl.col("case_id").n_unique().alias("cases")
     )
     inside = prepared.steps.filter(pl.col("from_department") == pl.col("to_department"))
-    per_case = inside.group_by("to_department", "case_id").agg(pl.col("wait_s").sum())
+    # in order of first appearance, so that the sum over cases adds them in one order
+    # (floating-point sums differ in the last digit with the order)
+    per_case = inside.group_by("to_department", "case_id", maintain_order=True).agg(
+        pl.col("wait_s").sum()
+    )
     holding = per_case.group_by(pl.col("to_department").alias("department")).agg(
         pl.col("wait_s").sum().alias("holding_s"),
         pl.col("wait_s").quantile(0.5, "linear").alias("median_holding_per_case_s"),
@@ -139,7 +143,12 @@ def bottlenecks(prepared: Prepared, params: Params) -> list[BottleneckRow]:
     steps = (
         prepared.steps.group_by("to_activity")
         .agg(pl.col("wait_s").sum().alias("total"), pl.col("case_id").n_unique().alias("cases"))
-        .select(pl.lit("step").alias("kind"), pl.col("to_activity").alias("name"), "total", "cases")
+        .select(
+            pl.lit("step").alias("kind"),
+            pl.col("to_activity").cast(pl.String).alias("name"),
+            "total",
+            "cases",
+        )
     )
     table = (
         pl.concat([handoffs, steps])
