@@ -18,12 +18,14 @@ from sqlmodel import select
 
 from app import __version__
 from app.config import Settings
-from app.db.engine import commit, open_database, session_scope
+from app.db.engine import commit, make_engine, migrate, session_scope
 from app.db.models import Account, EventLog, Process
+from app.db.workers import Heartbeat, new_worker_id, startup_lock, sweep
 from app.domain.accounts.controllers import AuthController, UserController
 from app.domain.accounts.security import AuthMiddleware, LoginThrottle, permission_guard
 from app.domain.accounts.services import create_account
-from app.domain.analyses.background import BackgroundAnalyses
+from app.domain.actions.controllers import ActionController
+from app.domain.analyses.background import BackgroundAnalyses, Computing, computing_response
 from app.domain.analyses.controllers import AnalysisController
 from app.domain.approvals.controllers import ReviewController
 from app.domain.audit.controllers import AuditController
@@ -35,13 +37,14 @@ from app.domain.catalogue.controllers import (
 )
 from app.domain.deps import provide_session
 from app.domain.event_logs.controllers import EventLogController, ImportJobController
-from app.domain.event_logs.jobs import ImportRunner, fail_interrupted_jobs
+from app.domain.event_logs.jobs import ImportRunner
 from app.domain.event_logs.services import import_file
 from app.domain.maps.controllers import LogMapController, ProcessMapController
 from app.domain.problems import exception_handlers
 from app.domain.processes.controllers import HandoffController, ProcessController
 from app.domain.processes.services import import_processes
 from app.domain.processes.yaml_format import read_process_files
+from app.domain.scorecards.controllers import ScorecardController
 from app.domain.signoffs.controllers import ReviewQueueController, SignoffController
 from app.domain.system.controllers import health, process_file_schema
 from app.lib.errors import DomainError
@@ -133,26 +136,38 @@ def create_app(settings: Settings | None = None) -> Litestar:
     state = State({"settings": settings, "limits": limits})
 
     def start(app: Litestar) -> None:
-        engine = open_database(settings)
+        engine = make_engine(settings.resolved_database_url)
+        # several processes may start together on one PostgreSQL: one at a time migrates
+        # and loads the first data, the others then find it done
+        with startup_lock(engine):
+            migrate(engine)
+            if settings.load_samples:
+                first_admin(engine)
+                loaded = load_samples(engine, settings)
+                if loaded:
+                    log.info("Loaded %d sample processes from %s", loaded, settings.samples_dir)
+                logs = load_sample_logs(engine, settings, limits)
+                if logs:
+                    log.info("Loaded %d demo event logs from %s", logs, settings.event_logs_dir)
         app.state.engine = engine
-        interrupted = fail_interrupted_jobs(engine)
-        if interrupted:
-            log.warning("%d import job(s) were interrupted by the last stop", interrupted)
-        app.state.import_runner = ImportRunner(engine, limits, settings.work_dir)
-        app.state.background = BackgroundAnalyses(engine)
+        worker = new_worker_id()
+        app.state.worker = worker
+        sweep(engine, worker)  # jobs of processes that stopped without a heartbeat for long
+        app.state.import_runner = ImportRunner(engine, limits, settings.work_dir, worker)
+        app.state.background = BackgroundAnalyses(
+            engine,
+            worker,
+            inline_events=settings.inline_analysis_events,
+            database_url=settings.resolved_database_url,
+            processes=settings.analysis_subprocess,
+        )
+        app.state.heartbeat = Heartbeat(engine, worker)
         app.state.login_throttle = LoginThrottle()
-        if settings.load_samples:
-            first_admin(engine)
-        if settings.load_samples:
-            loaded = load_samples(engine, settings)
-            if loaded:
-                log.info("Loaded %d sample processes from %s", loaded, settings.samples_dir)
-            logs = load_sample_logs(engine, settings, limits)
-            if logs:
-                log.info("Loaded %d demo event logs from %s", logs, settings.event_logs_dir)
+        app.state.import_runner.start()
+        app.state.heartbeat.start()
 
     def stop(app: Litestar) -> None:
-        for name in ("import_runner", "background"):
+        for name in ("heartbeat", "import_runner", "background"):
             runner = getattr(app.state, name, None)
             if runner is not None:
                 runner.shutdown()
@@ -195,7 +210,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         dependencies={"session": Provide(provide_session)},
         middleware=[AuthMiddleware(settings.anonymous_role)],
         guards=[permission_guard],
-        exception_handlers=exception_handlers,
+        exception_handlers={**exception_handlers, Computing: computing_response},
         request_max_body_size=settings.max_upload_bytes + 1024**2,
         plugins=[PydanticPlugin(prefer_alias=True)],
         openapi_config=OpenAPIConfig(

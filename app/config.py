@@ -63,6 +63,18 @@ class Settings(BaseSettings):
         description="Logs up to this many events get their discovered model within the "
         "request; larger ones in the background (the request answers 202 until it is ready).",
     )
+    inline_analysis_events: int = Field(
+        default=200_000,
+        ge=0,
+        description="Logs up to this many events are analysed within the request when their "
+        "analysis is not cached; larger ones in the background, once across all processes "
+        "(the request answers 202 with Retry-After until it is ready).",
+    )
+    analysis_subprocess: bool = Field(
+        default=True,
+        description="Compute background analyses in a child process (fresh for each), so the "
+        "server's memory and interpreter stay free for other requests.",
+    )
     sync_import_bytes: int = Field(
         default=16 * 1024**2,
         description="Uploads up to this size are imported within the request; larger ones "

@@ -213,6 +213,7 @@ class ImportJob(SQLModel, table=True):
     """An import running in the background, with its progress and outcome."""
 
     __tablename__ = "import_job"
+    __table_args__ = (Index("ix_import_job_state", "state", "created_at"),)
 
     id: str = Field(primary_key=True, max_length=32)
     state: str = Field(max_length=10)
@@ -234,6 +235,58 @@ class ImportJob(SQLModel, table=True):
         default_factory=_now, sa_column=Column(DateTime(timezone=True), nullable=False)
     )
     updated_at: datetime = Field(
+        default_factory=_now, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+    worker: str | None = Field(default=None, max_length=100)
+    """The process that claimed the job (``host:pid:tag``)."""
+    heartbeat_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    attempts: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
+    actor: str | None = Field(default=None, max_length=100)
+    """Who uploaded the file: the import's changes are recorded as theirs."""
+
+
+class ImportUpload(SQLModel, table=True):
+    """A piece of the uploaded file of an import job, so any process can run the job;
+    deleted with the job's end (kept while a failed job can be retried)."""
+
+    __tablename__ = "import_upload"
+
+    job_id: str = Field(
+        sa_column=Column(
+            String(32), ForeignKey("import_job.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    seq: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class AnalysisJob(SQLModel, table=True):
+    """The claim of one process on computing an analysis in the background: while it is
+    ``running`` with a fresh heartbeat nobody else computes it; ``failed`` keeps the
+    sentence until a request reads it; ``done`` records who computed it."""
+
+    __tablename__ = "analysis_job"
+
+    log_id: int = Field(
+        sa_column=Column(
+            Integer,
+            ForeignKey("event_log.id", ondelete="CASCADE"),
+            primary_key=True,
+            autoincrement=False,
+        )
+    )
+    key: str = Field(primary_key=True, max_length=64)
+    state: str = Field(max_length=10)
+    worker: str = Field(max_length=100)
+    heartbeat_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    phase: str = Field(max_length=50)
+    error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    attempts: int = 1
+    """How many times a process has claimed it (again after a stop, or after the cache
+    was emptied)."""
+    created_at: datetime = Field(
         default_factory=_now, sa_column=Column(DateTime(timezone=True), nullable=False)
     )
 

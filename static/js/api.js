@@ -41,10 +41,19 @@ async function failure(response) {
   return new ApiError(response.status, body.title, body.detail, body.errors);
 }
 
-export async function get(path, params) {
-  const response = await fetch(url(path, params), { headers: { Accept: "application/json" } });
-  if (!response.ok) throw await failure(response);
-  return response.json();
+// A 202 with Retry-After (an analysis of a large log being computed on the server) is
+// asked again after that many seconds until the answer is ready; onWait(body) is called
+// with each 202's body ({state, phase, detail, elapsed_s}) to show that it is computing.
+export async function get(path, params, { onWait } = {}) {
+  for (;;) {
+    const response = await fetch(url(path, params), { headers: { Accept: "application/json" } });
+    if (!response.ok) throw await failure(response);
+    const retry = response.status === 202 ? Number(response.headers.get("Retry-After")) : NaN;
+    if (!(retry >= 0)) return response.json();
+    const body = await response.json().catch(() => ({}));
+    if (onWait) onWait(body);
+    await new Promise((resolve) => setTimeout(resolve, Math.min(Math.max(retry, 1), 30) * 1000));
+  }
 }
 
 export async function send(method, path, body, params) {

@@ -82,6 +82,7 @@ class AnalysisController(Controller):
     def analysis(
         self,
         session: DbSession,
+        state: State,
         log_id: IdPath,
         filters: NamedDependency[Filters],
         process: FromQuery[str | None] = None,
@@ -109,7 +110,9 @@ class AnalysisController(Controller):
         ] = None,
         duplicate_days: Annotated[float, QueryParameter(gt=0, le=3650)] = 30.0,
     ) -> Response[dict[str, Any]]:
-        """The analysis document: handoffs, ping-pong, rework, duplicates, variants, conformance."""
+        """The analysis document: handoffs, ping-pong, rework, duplicates, variants,
+        conformance. For a large log not analysed yet with these parameters: 202 with
+        Retry-After while it is computed in the background, then the document."""
         calendar = calendar_from(business_hours, calendar_timezone, holidays, department_hours)
         document, cached = services.analysis(
             session,
@@ -124,6 +127,7 @@ class AnalysisController(Controller):
             duplicate_requests=(
                 repeats.Params(duplicate_attribute, duplicate_days) if duplicate_attribute else None
             ),
+            background=state.background,
         )
         commit(session)
         return Response(document, headers={"X-Handoff-Cache": "hit" if cached else "miss"})
@@ -153,10 +157,11 @@ class AnalysisController(Controller):
 
     @get("/customer-map", sync_to_thread=True)
     def customer_map(
-        self, session: DbSession, log_id: IdPath, filters: NamedDependency[Filters]
+        self, session: DbSession, state: State, log_id: IdPath, filters: NamedDependency[Filters]
     ) -> dict[str, Any]:
-        """Departments as nodes, handoff volumes and waits as edges (the maps draw it)."""
-        document = services.customer_map(session, log_id, filters)
+        """Departments as nodes, handoff volumes and waits as edges (the maps draw it); 202
+        while the analysis of a large log is computed."""
+        document = services.customer_map(session, log_id, filters, state.background)
         commit(session)
         return document
 
@@ -164,11 +169,15 @@ class AnalysisController(Controller):
     def directly_follows(
         self,
         session: DbSession,
+        state: State,
         log_id: IdPath,
         filters: NamedDependency[Filters],
     ) -> Response[dict[str, Any]]:
-        """The directly-follows graph: activity counts, and each pair's count and waits."""
-        document, cached = services.directly_follows_graph(session, log_id, filters)
+        """The directly-follows graph: activity counts, and each pair's count and waits (202
+        while it is computed for a large log)."""
+        document, cached = services.directly_follows_graph(
+            session, log_id, filters, state.background
+        )
         commit(session)
         return Response(document, headers={"X-Handoff-Cache": "hit" if cached else "miss"})
 
@@ -212,6 +221,7 @@ class AnalysisController(Controller):
     def cases(
         self,
         session: DbSession,
+        state: State,
         log_id: IdPath,
         filters: NamedDependency[Filters],
         kind: FromQuery[Kind],
@@ -224,7 +234,8 @@ class AnalysisController(Controller):
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 50,
     ) -> dict[str, Any]:
         """A page of the case ids behind a finding (a handoff pair, a ping-pong pair, a
-        reworked activity of a department, a duplicated activity, a variant by rank)."""
+        reworked activity of a department, a duplicated activity, a variant by rank); 202
+        while the list is computed for a large log."""
         finding = Finding(
             kind=kind,
             from_department=from_department,
@@ -233,7 +244,9 @@ class AnalysisController(Controller):
             department=in_department,
             rank=rank,
         )
-        page = services.finding_cases(session, log_id, finding, filters, offset, limit)
+        page = services.finding_cases(
+            session, log_id, finding, filters, offset, limit, state.background
+        )
         commit(session)
         return page
 

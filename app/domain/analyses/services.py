@@ -7,14 +7,16 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, replace
+from dataclasses import asdict, dataclass, replace
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import text
 from sqlmodel import Session
 
 from app.db.models import AnalysisResult
-from app.domain.analyses.background import BackgroundAnalyses
+from app.db.workers import insert_ignore
+from app.domain.analyses.background import BackgroundAnalyses, Computing, Recipe
 from app.domain.analyses.mapping import stored_mapping
 from app.domain.event_logs.services import get_log
 from app.domain.processes.graph import version_graph
@@ -117,28 +119,65 @@ def _key(parts: list[Any]) -> str:
     ).hexdigest()
 
 
+@dataclass(frozen=True)
+class _Deferral:
+    """Where and how to compute a document in the background when it is not cached."""
+
+    background: BackgroundAnalyses
+    recipe: Recipe
+    what: str = "The analysis"
+
+
+def _deferral(
+    background: BackgroundAnalyses | None,
+    events: int,
+    recipe: Recipe,
+    *,
+    inline_events: int | None = None,
+    what: str = "The analysis",
+) -> _Deferral | None:
+    """A deferral when the log is larger than what is analysed within a request."""
+    if background is None:
+        return None
+    if events <= (background.inline_events if inline_events is None else inline_events):
+        return None
+    return _Deferral(background, recipe, what)
+
+
 def _cached(
     session: Session,
     log_id: int,
     parts: list[Any],
     compute: Callable[[], dict[str, Any]],
+    deferral: _Deferral | None = None,
 ) -> tuple[dict[str, Any], bool]:
-    """A document computed once per log and parameters, kept in ``analysis_result``."""
+    """A document computed once per log and parameters, kept in ``analysis_result``.
+
+    Another process may store the same document meanwhile: the first one stored stays.
+
+    Raises:
+        Computing: with a deferral, the document is not cached and is being computed in
+            the background now (by this process or another).
+    """
     key = _key(parts)
     cached = session.get(AnalysisResult, (log_id, key))
     if cached is not None:
         return cached.document, True
+    if deferral is not None:
+        deferral.background.defer(log_id, key, deferral.recipe, deferral.what)
     started = time.perf_counter()
     document = compute()
-    session.add(
-        AnalysisResult(
-            log_id=log_id,
-            key=key,
-            document=document,
-            seconds=round(time.perf_counter() - started, 3),
-        )
+    insert_ignore(
+        session.connection(),
+        AnalysisResult,
+        {
+            "log_id": log_id,
+            "key": key,
+            "document": document,
+            "seconds": round(time.perf_counter() - started, 3),
+            "created_at": datetime.now(UTC),
+        },
     )
-    session.flush()
     return document, False
 
 
@@ -152,6 +191,7 @@ def analysis(
     checks: conformance.Params | None = None,
     calendar: Calendar | None = None,
     duplicate_requests: repeats.Params | None = None,
+    background: BackgroundAnalyses | None = None,
 ) -> tuple[dict[str, Any], bool]:
     """The analysis document of a stored log, computed once per log and parameters.
 
@@ -160,8 +200,23 @@ def analysis(
 
     Returns:
         The document and whether it came from the cache.
+
+    Raises:
+        Computing: given ``background``, the log is large and its document is not cached
+            yet: it is being computed in the background.
     """
     log = get_log(session, log_id)
+    recipe: Recipe = (
+        analysis,
+        (log_id, filters),
+        {
+            "process": process,
+            "version": version,
+            "checks": checks,
+            "calendar": calendar,
+            "duplicate_requests": duplicate_requests,
+        },
+    )
     graph, process_key = graph_of(session, process, version)
     checks = checks or conformance.Params()
     if graph is not None:
@@ -192,13 +247,19 @@ def analysis(
             calendar=calendar,
             duplicate_requests=duplicate_requests,
         ),
+        _deferral(background, log.events, recipe),
     )
 
 
-def customer_map(session: Session, log_id: int, filters: Filters) -> dict[str, Any]:
+def customer_map(
+    session: Session,
+    log_id: int,
+    filters: Filters,
+    background: BackgroundAnalyses | None = None,
+) -> dict[str, Any]:
     """The department customer map of a log: departments (volume, time holding cases) as
     nodes, handoffs (volume, waits, share of all handoff waiting) as edges."""
-    document, _ = analysis(session, log_id, filters)
+    document, _ = analysis(session, log_id, filters, background=background)
     return {
         "source": "log",
         "log_id": log_id,
@@ -208,16 +269,26 @@ def customer_map(session: Session, log_id: int, filters: Filters) -> dict[str, A
 
 
 def directly_follows_graph(
-    session: Session, log_id: int, filters: Filters
+    session: Session,
+    log_id: int,
+    filters: Filters,
+    background: BackgroundAnalyses | None = None,
 ) -> tuple[dict[str, Any], bool]:
     """The directly-follows graph of a stored log with frequencies and waits."""
-    get_log(session, log_id)
+    log = get_log(session, log_id)
 
     def compute() -> dict[str, Any]:
         events = _events(session, log_id, filters)
         return asdict(directly_follows(prepare(events, ordered=True)))
 
-    return _cached(session, log_id, ["directly-follows", repr(filters)], compute)
+    recipe: Recipe = (directly_follows_graph, (log_id, filters), {})
+    return _cached(
+        session,
+        log_id,
+        ["directly-follows", repr(filters)],
+        compute,
+        _deferral(background, log.events, recipe, what="The directly-follows graph"),
+    )
 
 
 def bpmn(
@@ -255,31 +326,41 @@ def bpmn(
             raise InvalidRequest("No case passes the filters, so there is nothing to model.")
         return {"xml": bpmn_model(events, top_variants).decode("utf-8")}
 
-    if background is not None and log.events > inline_events:
-        key = _key(parts)
-        cached = session.get(AnalysisResult, (log_id, key))
-        if cached is not None:
-            return cached.document["xml"], "hit"
-        failure = background.take_failure(key)
-        if failure is not None:
-            raise InvalidRequest(f"The model of event log {log_id} could not be made: {failure}")
-        background.submit(key, lambda own: _cached(own, log_id, parts, lambda: compute(own)))
+    recipe: Recipe = (bpmn, (log_id, filters, top_variants), {})
+    deferral = _deferral(
+        background, log.events, recipe, inline_events=inline_events, what="The model"
+    )
+    try:
+        document, cached_hit = _cached(session, log_id, parts, lambda: compute(session), deferral)
+    except Computing:
         return None, "running"
-    document, cached_hit = _cached(session, log_id, parts, lambda: compute(session))
     return document["xml"], "hit" if cached_hit else "miss"
 
 
 def finding_cases(
-    session: Session, log_id: int, finding: Finding, filters: Filters, offset: int, limit: int
+    session: Session,
+    log_id: int,
+    finding: Finding,
+    filters: Filters,
+    offset: int,
+    limit: int,
+    background: BackgroundAnalyses | None = None,
 ) -> dict[str, Any]:
     """A page of the ids of the cases behind a finding (the whole list is computed once)."""
-    get_log(session, log_id)
+    log = get_log(session, log_id)
 
     def compute() -> dict[str, Any]:
         events = _events(session, log_id, filters)
         return {"cases": cases_behind(prepare(events, ordered=True), finding)}
 
-    document, _ = _cached(session, log_id, ["cases", repr(finding), repr(filters)], compute)
+    recipe: Recipe = (finding_cases, (log_id, finding, filters, 0, 1), {})
+    document, _ = _cached(
+        session,
+        log_id,
+        ["cases", repr(finding), repr(filters)],
+        compute,
+        _deferral(background, log.events, recipe, what="The list of cases"),
+    )
     ids: list[str] = document["cases"]
     return {
         "total": len(ids),

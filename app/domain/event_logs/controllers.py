@@ -16,7 +16,7 @@ from pydantic import ConfigDict, field_validator
 from app.db.engine import commit
 from app.domain.deps import DbSession, IdPath
 from app.domain.event_logs import services
-from app.domain.event_logs.jobs import get_job, job_public
+from app.domain.event_logs.jobs import get_job, job_public, retry
 from app.domain.event_logs.schemas import (
     EventLogPublic,
     EventLogSummary,
@@ -159,3 +159,17 @@ class ImportJobController(Controller):
     def get_job(self, session: DbSession, state: State, job_id: FromPath[str]) -> ImportJobPublic:
         """A job's state, percent done, phase and outcome (the log id, or the error)."""
         return job_public(get_job(session, job_id), state.import_runner.live.get(job_id))
+
+    @post("/{job_id:str}/retry", sync_to_thread=True, status_code=HTTP_202_ACCEPTED)
+    def retry_job(self, session: DbSession, state: State, job_id: FromPath[str]) -> Response[Any]:
+        """Queue a failed job again with the upload it kept (an interrupted job, or one
+        that failed unexpectedly): 202 with the job; 409 when it has not failed or its file
+        was refused (then upload a fixed file)."""
+        job = retry(session, job_id)
+        commit(session)
+        state.import_runner.wake()
+        return Response(
+            job_public(job).model_dump(mode="json"),
+            status_code=HTTP_202_ACCEPTED,
+            headers={"Location": f"/api/import-jobs/{job.id}"},
+        )

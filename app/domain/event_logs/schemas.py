@@ -107,6 +107,10 @@ class ImportJobPublic(BaseModel):
     problems: list[dict[str, Any]] | None
     created_at: datetime
     updated_at: datetime
+    worker: str | None = Field(
+        default=None, description="The server process that ran (or runs) it: host:pid:tag."
+    )
+    attempts: int = Field(default=0, description="How many times a process has started it.")
 
 
 class PreviewRow(BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from litestar import Response, get
@@ -13,6 +14,18 @@ from app.domain.processes.schemas import ProcessFile
 from app.rendering import graphviz_version
 
 __all__ = ["health", "process_file_schema", "process_file_schema_document"]
+
+GRAPHVIZ_CHECK_S = 60.0
+"""How long the Graphviz version found is trusted (asking ``dot -V`` starts a process)."""
+_graphviz: tuple[float, str | None] | None = None
+
+
+def _graphviz_version() -> str | None:
+    """Graphviz's version, asked at most once a minute so /health stays fast."""
+    global _graphviz
+    if _graphviz is None or time.monotonic() - _graphviz[0] > GRAPHVIZ_CHECK_S:
+        _graphviz = (time.monotonic(), graphviz_version())
+    return _graphviz[1]
 
 
 def process_file_schema_document() -> dict[str, Any]:
@@ -26,7 +39,7 @@ def process_file_schema_document() -> dict[str, Any]:
 def health(state: State) -> Response[dict[str, Any]]:
     """Whether the database answers and Graphviz is installed."""
     db_ok, db_detail = database_ok(state.engine)
-    dot = graphviz_version()
+    dot = _graphviz_version()
     body = {
         "status": "ok" if db_ok and dot else ("degraded" if db_ok else "unavailable"),
         "version": __version__,

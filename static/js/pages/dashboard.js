@@ -19,10 +19,10 @@ export async function render(params, query) {
   const filters = filterParams(query);
   const [log, processes] = await Promise.all([api.get(`/api/event-logs/${id}`), api.get("/api/processes").catch(() => [])]);
   useDepartments(log.departments);
-  const analysis = api.get(`/api/event-logs/${id}/analysis`, filters);
-  analysis.catch(() => {}); // each section shows the failure itself
-
   const figures = h("div", { class: "figures", id: "log-figures" }, loading("Analysing the log…"));
+  // a large log is analysed once on the server in the background: show that while waiting
+  const analysis = api.get(`/api/event-logs/${id}/analysis`, filters, { onWait: (body) => clear(figures, computing(body)) });
+  analysis.catch(() => {}); // each section shows the failure itself
   const notes = h("div", { id: "log-notes" });
   const ctx = { id, log, query, filters, analysis, processes };
   const panels = {
@@ -193,6 +193,12 @@ function tabs(query, panels) {
   }
   show(current);
   return h("div", { class: "dashboard-tabs" }, h("div", { class: "tabs", role: "tablist", "aria-label": "Dashboard sections" }, buttons), sections);
+}
+
+// While the server computes the analysis of a large log (202 answers).
+function computing(body) {
+  const so = body.elapsed_s ? ` (${Math.round(body.elapsed_s)} s so far)` : "";
+  return h("div", { class: "computing", id: "log-computing" }, loading(`Computing the analysis of this large log${so}…`), h("p", { class: "muted" }, "It is computed once and then kept, so the next visit is quick. This page fills in by itself."));
 }
 
 // A section filled from the analysis document when it arrives.
@@ -418,7 +424,7 @@ async function fetchMap(path, params) {
   return { url, objectUrl: URL.createObjectURL(blob), edges: response.headers.get("X-Handoff-Edges") };
 }
 
-function mapsPanel({ id, query, filters, log }) {
+function mapsPanel({ id, query, filters, log, analysis }) {
   let measure = query.get("measure") === "performance" ? "performance" : "frequency";
   let keep = Number(query.get("keep")) || 80;
   const holder = h("div", { class: "map-holder", id: "mined-map" });
@@ -485,7 +491,8 @@ function mapsPanel({ id, query, filters, log }) {
   draw();
 
   const customer = h("div", { class: "map-holder", id: "customer-map" }, loading("Drawing the map…"));
-  fetchMap(`/api/event-logs/${id}/customer-map/map`, filters).then(
+  // drawn from the analysis document: wait for it (a large log's is computed in the background)
+  analysis.catch(() => null).then(() => fetchMap(`/api/event-logs/${id}/customer-map/map`, filters)).then(
     (map) => {
       const figureEl = mapImage(map.objectUrl, `Department customer map of ${log.name}: departments and the handoffs between them`);
       figureEl.querySelector("a").href = map.url;
