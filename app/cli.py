@@ -376,21 +376,81 @@ def _compare(args: argparse.Namespace, settings: Settings) -> int:
 
 def _review(args: argparse.Namespace, settings: Settings) -> int:
     from app.domain.reviews.program import review_csv
-    from app.domain.reviews.services import parse_weights, program_review, review_page
+    from app.domain.reviews.services import parse_weights, payback_of, program_review, review_page
 
     suffix = args.output.suffix.lower()
     if suffix not in (".html", ".csv", ".json"):
         raise DomainError(f"{args.output}: a review is written as .html, .csv or .json.")
     process = _process_file(args.file, settings)
     prepared = _prepared_log(args, settings)
-    rows = program_review(process, prepared, parse_weights(args.weight or []), _match_params(args))
+    hourly = settings.hourly_staff_cost if args.hourly_cost is None else args.hourly_cost
+    payback = payback_of(prepared, hourly, args.yearly_cases)
+    rows = program_review(
+        process, prepared, parse_weights(args.weight or []), _match_params(args), payback
+    )
     if suffix == ".html":
-        content = review_page(process, rows, prepared is not None).encode()
+        content = review_page(process, rows, prepared is not None, payback).encode()
     elif suffix == ".csv":
         content = review_csv(rows).encode()
     else:
         content = (json.dumps(rows, indent=2, ensure_ascii=False) + "\n").encode()
     _write(args.output, content)
+    return 0
+
+
+def _scorecard(args: argparse.Namespace, settings: Settings) -> int:
+    """Scorecards of a log file, computed in a throwaway SQLite database so that they go
+    through exactly the code (cached analysis documents, SQL facts) the API uses."""
+    import tempfile
+
+    from app.db.engine import open_database, session_scope
+    from app.domain.event_logs.services import import_file
+    from app.domain.processes.services import import_processes
+    from app.domain.processes.yaml_format import read_process_files
+    from app.domain.scorecards import render, services
+    from app.lib.times import instant
+
+    if (args.process is None) != (args.version is None):
+        raise DomainError("--process and --version go together: name the file and the version.")
+    suffix = args.output.suffix.lower() if args.output is not None else None
+    if suffix not in (None, ".csv", ".html", ".json"):
+        raise DomainError(f"{args.output}: a scorecard is written as .csv, .html or .json.")
+    options = _reading_options(args, settings)
+    start, end = instant(args.date_from, "--from"), instant(args.date_to, "--to")
+    with tempfile.TemporaryDirectory(prefix="handoff-scorecard-") as folder:
+        local = settings.model_copy(update={"data_dir": Path(folder), "database_url": None})
+        engine = open_database(local)
+        try:
+            with session_scope(engine) as session:
+                slug = None
+                if args.process is not None:
+                    documents = read_process_files([args.process], local.max_process_file_bytes)
+                    slug = import_processes(session, documents)[0].slug
+                log, _ = import_file(
+                    session, args.log, str(args.log), options, workdir=local.work_dir
+                )
+                assert log.id is not None
+                if args.scored_department:
+                    document = services.scorecard(
+                        session, log.id, args.scored_department, start, end,
+                        process=slug, version=args.version,
+                    )  # fmt: skip
+                else:
+                    document = services.scorecards(
+                        session, log.id, start, end, process=slug, version=args.version
+                    )
+        finally:
+            engine.dispose()
+    if suffix is None:
+        print(render.scorecard_text(document))
+        return 0
+    if suffix == ".csv":
+        content = render.scorecard_csv(document)
+    elif suffix == ".html":
+        content = render.scorecard_html(document)
+    else:
+        content = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    _write(args.output, content.encode())
     return 0
 
 
@@ -670,8 +730,43 @@ def _parser() -> argparse.ArgumentParser:
         metavar="CRITERION=N",
         help="weight of a criterion, e.g. handoffs=2 (repeatable; defaults documented)",
     )
-    _add_matching(review, "mine the expected cycle time of each version from this log")
+    review.add_argument(
+        "--hourly-cost",
+        type=float,
+        metavar="AMOUNT",
+        help="staff cost of one hour, for savings and payback (HANDOFF_HOURLY_STAFF_COST, 55)",
+    )
+    review.add_argument(
+        "--yearly-cases",
+        type=float,
+        metavar="N",
+        help="cases a year, instead of those mined from --log (the last 365 days of it)",
+    )
+    _add_matching(
+        review, "mine the expected cycle time of each version and the yearly cases from this log"
+    )
     review.set_defaults(run=_review)
+
+    card = commands.add_parser(
+        "scorecard", help="department scorecards of a log file: this period against the last"
+    )
+    _add_reading(card)
+    card.add_argument(
+        "--for",
+        dest="scored_department",
+        metavar="DEPARTMENT",
+        help="one department, with its trend per month (--department names the column)",
+    )
+    card.add_argument(
+        "--from", dest="date_from", metavar="DATE", help="cases starting then or later"
+    )
+    card.add_argument("--to", dest="date_to", metavar="DATE", help="cases starting before then")
+    card.add_argument("--process", type=Path, metavar="FILE", help="a process YAML file")
+    card.add_argument("--version", metavar="LABEL", help="its version whose standards apply")
+    card.add_argument(
+        "-o", "--output", type=Path, metavar="OUT", help=".csv, .html (printable) or .json"
+    )
+    card.set_defaults(run=_scorecard)
 
     mapped = commands.add_parser("map", help="mined map or department customer map of a log")
     _add_reading(mapped)

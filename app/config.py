@@ -83,6 +83,12 @@ class Settings(BaseSettings):
     max_process_file_bytes: int = Field(
         default=5_000_000, description="Largest process definition file accepted, in bytes."
     )
+    hourly_staff_cost: float = Field(
+        default=55.0,
+        ge=0,
+        description="Cost of one hour of staff time (wages plus benefits and overhead, in the "
+        "currency of the steps' costs), used for the yearly savings and payback of options.",
+    )
 
     @property
     def work_dir(self) -> Path:

@@ -115,6 +115,10 @@ def test_csv_has_a_header_and_one_row_per_version() -> None:
         "effort_months": "0",
         "one_off_cost": "0",
         "expected_impact": "",
+        "saving_per_case": "",  # payback figures need yearly cases (a log); none here
+        "yearly_savings": "",
+        "payback_months": "",
+        "resident_hours_saved_per_year": "",
         "missing": "expected_impact",
     }
     assert [r[1] for r in rows[1:]] == ["as-is", "option-a", "option-b"]

@@ -6,6 +6,7 @@ from dataclasses import replace
 from typing import Annotated, Any, Literal
 
 from litestar import Controller, Response, get
+from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, QueryParameter
 from sqlmodel import Session
@@ -19,7 +20,7 @@ from app.domain.processes.graph import version_graph
 from app.domain.processes.schemas import ProcessFile
 from app.domain.processes.services import get_tree
 from app.domain.reviews import maps, services
-from app.domain.reviews.program import CRITERIA, DEFAULT_WEIGHTS, review_csv
+from app.domain.reviews.program import CRITERIA, DEFAULT_WEIGHTS, payback_sentences, review_csv
 from app.lib.errors import InvalidRequest
 from app.lib.times import instant
 from app.mining.analysis import Filters, Prepared
@@ -145,16 +146,29 @@ class ProcessMapController(Controller):
     def review(
         self,
         session: DbSession,
+        state: State,
         slug: FromPath[str],
         log: LogId = None,
         weight: Weights = None,
         format: FromQuery[Literal["json", "csv", "html"]] = "json",
+        hourly_cost: Annotated[
+            float | None, QueryParameter(ge=0, le=1e6, description="staff cost of one hour")
+        ] = None,
+        yearly_cases: Annotated[
+            float | None,
+            QueryParameter(ge=0, le=1e9, description="cases a year instead of the log's"),
+        ] = None,
     ) -> Response[Any]:
-        """The as-is and every option scored by the chosen weights: JSON, CSV or one
+        """The as-is and every option scored by the chosen weights, with each option's
+        payback (yearly savings, payback months, resident hours saved): JSON, CSV or one
         printable HTML page with the maps."""
         process = _process(session, slug)
         prepared = _log(session, log)
-        rows = services.program_review(process, prepared, services.parse_weights(weight or []))
+        hourly = state.settings.hourly_staff_cost if hourly_cost is None else hourly_cost
+        payback = services.payback_of(prepared, hourly, yearly_cases)
+        rows = services.program_review(
+            process, prepared, services.parse_weights(weight or []), payback=payback
+        )
         if format == "csv":
             return Response(
                 review_csv(rows),
@@ -163,7 +177,7 @@ class ProcessMapController(Controller):
             )
         if format == "html":
             return Response(
-                services.review_page(process, rows, prepared is not None),
+                services.review_page(process, rows, prepared is not None, payback),
                 media_type="text/html",
             )
         return Response(
@@ -172,6 +186,14 @@ class ProcessMapController(Controller):
                 "rows": rows,
                 "criteria": CRITERIA,
                 "default_weights": DEFAULT_WEIGHTS,
+                "payback": {
+                    "yearly_cases": payback.yearly_cases,
+                    "hourly_cost": payback.hourly_cost,
+                    "basis": payback.basis,
+                }
+                if payback is not None
+                else None,
+                "payback_notes": payback_sentences(rows, payback),
             }
         )
 

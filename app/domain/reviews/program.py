@@ -9,6 +9,22 @@ it, or all values are equal, nobody gains from it (equal values all score 1). Th
 without effort or one-off cost is taken as 0 on both: keeping it changes nothing.
 The score is the weighted mean of the criterion scores; rank 1 is the highest score,
 ties broken by label.
+
+Payback (with ``Payback`` figures: yearly cases mined from a log and an hourly staff cost):
+
+- cost per case = the sum over the version's steps (every step once, as CONTRACT section 4
+  sums them) of the step's recorded ``cost``, which is taken to include the staff time of
+  its hands-on minutes; a step that records minutes but no cost is costed at its minutes
+  / 60 x the hourly staff cost. Staff time is so never counted twice (the sample processes
+  price every step, so the hourly cost only prices steps a team has not costed yet);
+- saving per case = as-is cost per case - option's;
+- yearly savings = saving per case x yearly cases;
+- payback months = one-off cost / yearly savings x 12, only when yearly savings are above
+  zero (otherwise the option "does not pay back" and the value is None); None as well
+  when the option records no one-off cost;
+- resident hours saved per year = (as-is expected cycle median - option's) x yearly cases.
+
+The as-is saves nothing and pays back at once (0 months), like its effort and one-off cost.
 """
 
 from __future__ import annotations
@@ -28,7 +44,10 @@ __all__ = [
     "CRITERIA",
     "DEFAULT_WEIGHTS",
     "IMPACT_LEVELS",
+    "PAYBACK_FIGURES",
     "Candidate",
+    "Payback",
+    "payback_sentences",
     "review_csv",
     "review_html",
     "review_table",
@@ -44,6 +63,9 @@ CRITERIA: dict[str, str] = {
     "effort_months": "lower",
     "one_off_cost": "lower",
     "expected_impact": "higher",
+    "yearly_savings": "higher",
+    "payback_months": "lower",
+    "resident_hours_saved_per_year": "higher",
 }
 """Every criterion that can be weighted, with the direction that is better."""
 
@@ -56,7 +78,35 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     "effort_months": 1,
 }
 """What a review weighs unless told otherwise: time to the customer first, then transfers
-and expected impact, then staff time and the price and effort of the change."""
+and expected impact, then staff time and the price and effort of the change. The payback
+figures (``yearly_savings``, ``payback_months``, ``resident_hours_saved_per_year``) are
+shown on every row and weigh only when given a weight: yearly savings restate hands-on
+minutes and cost in money, so weighing both by default would count them twice."""
+
+PAYBACK_FIGURES = (
+    "saving_per_case",
+    "yearly_savings",
+    "payback_months",
+    "resident_hours_saved_per_year",
+)
+"""The payback figures of every row (None everywhere without ``Payback``)."""
+
+DOES_NOT_PAY_BACK = "does not pay back"
+
+
+@dataclass(frozen=True)
+class Payback:
+    """What payback figures need beside the versions.
+
+    Attributes:
+        yearly_cases: cases a year (mined from a log, or given).
+        hourly_cost: staff cost of one hour of hands-on work, in the currency of costs.
+        basis: one sentence on where ``yearly_cases`` comes from.
+    """
+
+    yearly_cases: float
+    hourly_cost: float
+    basis: str = ""
 
 
 @dataclass(frozen=True)
@@ -74,6 +124,56 @@ class Candidate:
     def label(self) -> str:
         """The version's label."""
         return self.graph.version
+
+
+def staffed_cost(graph: ProcessGraph, hourly_cost: float) -> float:
+    """Cost per case of a version: each step's recorded cost (staff time included), or its
+    minutes at the hourly staff cost when it records none.
+
+    >>> from app.lib.graph import GraphStep
+    >>> g = ProcessGraph("p", "v", [GraphStep("a", "A", "D", minutes=30),
+    ...     GraphStep("b", "B", "D", minutes=10, cost=12.0)], [])
+    >>> staffed_cost(g, 60)
+    42.0
+    """
+    return sum(
+        s.cost if s.cost is not None else (s.minutes or 0.0) / 60 * hourly_cost for s in graph.steps
+    )
+
+
+def _payback(
+    row: dict[str, Any],
+    base: dict[str, Any],
+    payback: Payback | None,
+    kind: str,
+    costs: tuple[ProcessGraph, ProcessGraph],
+) -> dict[str, Any]:
+    """The payback figures of one version's row against the as-is row ``base`` (``costs``:
+    the as-is graph and the version's)."""
+    if payback is None:
+        return dict.fromkeys(PAYBACK_FIGURES)
+    per_case = staffed_cost(costs[0], payback.hourly_cost) - staffed_cost(
+        costs[1], payback.hourly_cost
+    )
+    yearly = per_case * payback.yearly_cases
+    one_off = row["one_off_cost"]
+    months: float | None
+    if kind == "as-is":
+        months = 0.0
+    elif yearly <= 0 or one_off is None:
+        months = None
+    else:
+        months = round(float(one_off) / yearly * 12, 2)
+    cycles = (base["expected_cycle_hours"], row["expected_cycle_hours"])
+    resident = (
+        round((cycles[0] - cycles[1]) * payback.yearly_cases, 1) if None not in cycles else None
+    )
+    return {
+        "saving_per_case": round(per_case, 4),
+        "yearly_savings": round(yearly, 2),
+        "payback_months": months,
+        "resident_hours_saved_per_year": resident,
+    }
 
 
 def _values(candidate: Candidate, kind: str) -> dict[str, Any]:
@@ -120,7 +220,10 @@ def _criterion_scores(criterion: str, values: list[float | None]) -> list[float]
 
 
 def review_table(
-    as_is: Candidate, options: list[Candidate], weights: Mapping[str, float] | None = None
+    as_is: Candidate,
+    options: list[Candidate],
+    weights: Mapping[str, float] | None = None,
+    payback: Payback | None = None,
 ) -> list[dict[str, Any]]:
     """One row per version, the as-is first, then the options by rank.
 
@@ -128,6 +231,8 @@ def review_table(
         as_is: the version as it runs today.
         options: the to-be options.
         weights: criterion to weight (``CRITERIA`` names, >= 0); ``DEFAULT_WEIGHTS`` if None.
+        payback: yearly cases and hourly staff cost, for the payback figures (None
+            without a log: every payback figure is None).
 
     Returns:
         Rows with ``rank``, ``label``, ``kind``, ``score`` (0..1), every metric, the expected
@@ -148,6 +253,19 @@ def review_table(
     if len({c.label for c in candidates}) != len(candidates):
         raise ValueError("every version in a review needs its own label")
     rows = [_values(c, "as-is" if i == 0 else "to-be") for i, c in enumerate(candidates)]
+    rows = [
+        {
+            **row,
+            **_payback(
+                row,
+                rows[0],
+                payback,
+                "as-is" if i == 0 else "to-be",
+                (as_is.graph, candidates[i].graph),
+            ),
+        }
+        for i, row in enumerate(rows)
+    ]
     for row in rows:
         if row["expected_impact"] not in (None, *IMPACT_LEVELS):
             raise ValueError(f"unknown expected impact {row['expected_impact']!r}")
@@ -188,6 +306,7 @@ COLUMNS = (
     "effort_months",
     "one_off_cost",
     "expected_impact",
+    *PAYBACK_FIGURES,
     "missing",
 )
 """The columns of the review table, in order (CSV and HTML)."""
@@ -204,6 +323,18 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+def _shown(row: Mapping[str, Any], column: str) -> str:
+    """A row's value as table text; an option whose payback never comes says so."""
+    if (
+        column == "payback_months"
+        and row.get("payback_months") is None
+        and row.get("yearly_savings") is not None
+        and row["yearly_savings"] <= 0
+    ):
+        return DOES_NOT_PAY_BACK
+    return _cell(row.get(column))
+
+
 def review_csv(rows: list[dict[str, Any]]) -> str:
     """The review table as CSV: a header row, then one row per version (``COLUMNS``).
 
@@ -214,7 +345,7 @@ def review_csv(rows: list[dict[str, Any]]) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)
     for row in rows:
-        writer.writerow([_cell(row.get(column)) for column in COLUMNS])
+        writer.writerow([_shown(row, column) for column in COLUMNS])
     return out.getvalue()
 
 
@@ -248,8 +379,63 @@ def _svg_only(svg: str) -> str:
     return svg[start:] if start >= 0 else svg
 
 
+def _money(value: float) -> str:
+    return f"{value:,.0f}"
+
+
+def payback_sentences(rows: list[dict[str, Any]], payback: Payback | None) -> list[str]:
+    """The payback of each option in words, for the council report (or why there is none).
+
+    >>> rows = [{"label": "as-is", "kind": "as-is"}, {"label": "b", "kind": "to-be",
+    ...     "yearly_savings": -5.0, "payback_months": None, "one_off_cost": 10,
+    ...     "resident_hours_saved_per_year": None, "saving_per_case": -0.5}]
+    >>> payback_sentences(rows, Payback(10, 60, "10 cases a year (given)."))[1]
+    'b: costs 5 a year more than the as-is (-0.50 per case), so it does not pay back.'
+    """
+    if payback is None:
+        return [
+            "Payback is not shown: it needs the yearly number of cases, mined from an event "
+            "log (choose one) or given as yearly cases."
+        ]
+    lines = [
+        f"{payback.basis} A step's recorded cost is taken to include its staff time; a step "
+        f"with minutes but no cost is costed at {payback.hourly_cost:,.2f} an hour."
+    ]
+    for row in rows:
+        if row["kind"] == "as-is":
+            continue
+        yearly, per_case = row["yearly_savings"], row["saving_per_case"]
+        if yearly <= 0:
+            text = (
+                f"{row['label']}: costs {_money(-yearly)} a year more than the as-is "
+                f"({per_case:,.2f} per case), so it does not pay back."
+            )
+        else:
+            text = f"{row['label']}: saves {_money(yearly)} a year ({per_case:,.2f} per case)"
+            if row["payback_months"] is not None:
+                text += (
+                    f" and pays back its one-off cost of {_money(row['one_off_cost'])} in "
+                    f"{row['payback_months']:,.1f} months."
+                )
+            else:
+                text += "; it records no one-off cost, so no payback period."
+        hours = row.get("resident_hours_saved_per_year")
+        if hours is not None:
+            text += (
+                f" Residents wait {hours:,.0f} fewer hours a year."
+                if hours >= 0
+                else f" Residents wait {-hours:,.0f} more hours a year."
+            )
+        lines.append(text)
+    return lines
+
+
 def review_html(
-    title: str, rows: list[dict[str, Any]], maps: Mapping[str, str], notes: list[str]
+    title: str,
+    rows: list[dict[str, Any]],
+    maps: Mapping[str, str],
+    notes: list[str],
+    payback: list[str] | None = None,
 ) -> str:
     """One self-contained, printable HTML page: ranked table, weights used and each map.
 
@@ -259,6 +445,7 @@ def review_html(
         maps: version label to its map as SVG text (trusted Graphviz output, embedded
             as is); shown in the order of ``rows``.
         notes: paragraphs shown under the table (escaped).
+        payback: sentences of the payback section (escaped; none: no section).
     """
     e = html.escape
     head = "".join(
@@ -270,10 +457,9 @@ def review_html(
     for row in rows:
         cells = []
         for column in COLUMNS:
-            value = row.get(column)
-            missing = column in row.get("missing", []) and value is None
+            missing = column in row.get("missing", []) and not _shown(row, column)
             css = "text" if column in ("label", "kind", "missing") else ""
-            text = "missing" if missing else _cell(value)
+            text = "missing" if missing else _shown(row, column)
             cells.append(f'<td class="{css}{" missing" if missing else ""}">{e(text)}</td>')
         body.append(f'<tr class="{e(str(row.get("kind", "")))}">{"".join(cells)}</tr>')
     weights = rows[0]["weights"] if rows else {}
@@ -288,12 +474,19 @@ def review_html(
         for label in order
     )
     notes_html = "".join(f'<p class="note">{e(note)}</p>' for note in notes)
+    payback_html = (
+        '<h2>Payback</h2>\n<ul class="payback">'
+        + "".join(f"<li>{e(line)}</li>" for line in payback)
+        + "</ul>\n"
+        if payback
+        else ""
+    )
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         f"<title>{e(title)}</title>\n<style>{_STYLE}</style>\n</head>\n<body>\n"
         f"<h1>{e(title)}</h1>\n<h2>Options ranked</h2>\n"
         f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>\n"
-        f"{notes_html}\n<h2>Weights used</h2>\n<ul>{weight_items}</ul>\n"
+        f"{notes_html}\n{payback_html}<h2>Weights used</h2>\n<ul>{weight_items}</ul>\n"
         '<p class="note">Each criterion is scaled across the versions from 0 (worst) to '
         "1 (best); a missing value scores 0. The score is the weighted mean.</p>\n"
         f"<h2>Maps</h2>\n{figures}\n</body>\n</html>\n"

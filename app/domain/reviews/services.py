@@ -12,10 +12,16 @@ from typing import Any
 from app.domain.processes.graph import version_graph
 from app.domain.processes.schemas import ProcessFile
 from app.domain.reviews.comparison import compare_versions
-from app.domain.reviews.program import Candidate, review_html, review_table
+from app.domain.reviews.program import (
+    Candidate,
+    Payback,
+    payback_sentences,
+    review_html,
+    review_table,
+)
 from app.lib.errors import InvalidRequest
 from app.lib.graph import ProcessGraph
-from app.mining.analysis import Prepared
+from app.mining.analysis import Filters, Prepared
 from app.mining.analysis.conformance import Params
 from app.mining.analysis.versions import cycle_of, figures_of
 from app.rendering.compare_map import diff_map_dot, side_by_side_dot
@@ -29,12 +35,14 @@ __all__ = [
     "comparison_map",
     "overlay_of",
     "parse_weights",
+    "payback_of",
     "program_review",
     "review_page",
     "version_map",
 ]
 
 STYLES = ("diff", "side-by-side")
+YEAR_US = 365 * 86_400 * 1_000_000
 
 
 def _cycle(prepared: Prepared | None, graph: ProcessGraph, params: Params) -> dict[str, Any] | None:
@@ -128,13 +136,59 @@ def parse_weights(pairs: list[str]) -> dict[str, float] | None:
     return weights
 
 
+def yearly_cases(prepared: Prepared) -> tuple[float, str]:
+    """Cases a year in a log, and one sentence saying how they were counted.
+
+    A log spanning a year or more counts the cases whose first event falls in its last 365
+    days (the latest full year of demand); a shorter log scales its cases to 365 days.
+    """
+    stamps = prepared.events.get_column("timestamp_us")
+    first, last = int(stamps.min()), int(stamps.max())  # type: ignore[arg-type]
+    if last - first >= YEAR_US:
+        latest = Filters(start_us=last - YEAR_US + 1).apply(prepared.events)
+        count = latest.get_column("case_id").n_unique()
+        return float(count), (
+            f"Yearly cases: {count:,}, the cases starting in the last 365 days of the log."
+        )
+    cases = prepared.events.get_column("case_id").n_unique()
+    days = max((last - first) / 86_400e6, 1.0)
+    scaled = round(cases * 365 / days, 1)
+    return scaled, (
+        f"Yearly cases: {scaled:,.0f}, the log's {cases:,} cases over {days:,.0f} days "
+        "scaled to 365 days."
+    )
+
+
+def payback_of(
+    prepared: Prepared | None, hourly_cost: float, given_yearly_cases: float | None = None
+) -> Payback | None:
+    """What payback figures rest on: yearly cases (given, or mined from the log) and the
+    hourly staff cost; None without either a log or given yearly cases.
+
+    Raises:
+        InvalidRequest: a negative hourly cost or number of yearly cases.
+    """
+    if hourly_cost < 0 or (given_yearly_cases is not None and given_yearly_cases < 0):
+        raise InvalidRequest("The hourly staff cost and the yearly cases cannot be negative.")
+    if given_yearly_cases is not None:
+        return Payback(
+            given_yearly_cases, hourly_cost, f"Yearly cases: {given_yearly_cases:,.0f} (given)."
+        )
+    if prepared is None:
+        return None
+    count, basis = yearly_cases(prepared)
+    return Payback(count, hourly_cost, basis)
+
+
 def program_review(
     process: ProcessFile,
     prepared: Prepared | None = None,
     weights: dict[str, float] | None = None,
     params: Params | None = None,
+    payback: Payback | None = None,
 ) -> list[dict[str, Any]]:
-    """The as-is against every to-be option of a process, scored and ranked.
+    """The as-is against every to-be option of a process, scored and ranked, with each
+    option's payback when ``payback`` (see ``payback_of``) is given.
 
     Raises:
         InvalidRequest: the process has no as-is or no to-be version, or a weight is wrong.
@@ -164,12 +218,17 @@ def program_review(
             f"'{process.slug}' has {len(as_is)} and {len(options)}."
         )
     try:
-        return review_table(as_is[0], options, weights)
+        return review_table(as_is[0], options, weights, payback)
     except ValueError as error:
         raise InvalidRequest(str(error)) from None
 
 
-def review_page(process: ProcessFile, rows: list[dict[str, Any]], with_log: bool) -> str:
+def review_page(
+    process: ProcessFile,
+    rows: list[dict[str, Any]],
+    with_log: bool,
+    payback: Payback | None = None,
+) -> str:
     """The program review as one printable HTML page with every version's map inline."""
     maps = {
         row["label"]: render(process_map_dot(version_graph(process, row["label"])), "svg").decode()
@@ -182,4 +241,6 @@ def review_page(process: ProcessFile, rows: list[dict[str, Any]], with_log: bool
         if with_log
         else "No event log was given, so expected cycle times are not part of the ranking.",
     ]
-    return review_html(f"Program review: {process.name}", rows, maps, notes)
+    return review_html(
+        f"Program review: {process.name}", rows, maps, notes, payback_sentences(rows, payback)
+    )

@@ -25,7 +25,12 @@ export const CRITERIA = [
   { key: "effort_months", label: "Effort to implement", unit: "months", better: "lower" },
   { key: "one_off_cost", label: "One-off cost", unit: "money0", better: "lower" },
   { key: "expected_impact", label: "Expected impact", unit: "impact", better: "higher" },
+  { key: "yearly_savings", label: "Yearly savings", unit: "money0", better: "higher" },
+  { key: "payback_months", label: "Payback period", unit: "months", better: "lower" },
+  { key: "resident_hours_saved_per_year", label: "Resident hours saved a year", unit: "count", better: "higher" },
 ];
+// Criteria that need an event log (the yearly cases, the expected cycle).
+export const NEEDS_LOG = new Set(["expected_cycle_hours", "expected_cycle_p90_hours", "yearly_savings", "payback_months", "resident_hours_saved_per_year"]);
 export const SHORT = {
   steps: "Steps",
   handoffs: "Handoffs",
@@ -40,6 +45,9 @@ export const SHORT = {
   effort_months: "Effort",
   one_off_cost: "One-off cost",
   expected_impact: "Impact",
+  yearly_savings: "Yearly savings",
+  payback_months: "Payback",
+  resident_hours_saved_per_year: "Resident hours saved",
 };
 export const DEFAULT_WEIGHTS = {
   expected_cycle_hours: 3,

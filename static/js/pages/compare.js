@@ -7,6 +7,7 @@ import { badge, breadcrumbs, card, encode, errorNotice, h, link, loading, notice
 import {
   CRITERIA,
   CYCLE,
+  NEEDS_LOG,
   DEFAULT_WEIGHTS,
   FIELD_LABELS,
   METRICS,
@@ -518,7 +519,7 @@ function reviewCard(process, log, logs, query) {
     try {
       const data = await api.get(`/api/processes/${encode(process.slug)}/review`, { log: log?.id, weight: weightParams(weights) });
       if (mine !== run) return;
-      result.replaceChildren(...reviewTable(data.rows, weights, log));
+      result.replaceChildren(...reviewTable(data.rows, weights, log), h("div", { id: "cmp-payback", class: "cmp-payback" }, h("h3", {}, "Payback"), h("ul", {}, (data.payback_notes || []).map((line) => h("li", {}, line)))));
       logNote.replaceChildren(...(log ? [] : [logAdvice(logs, process, weights.expected_cycle_hours > 0 || weights.expected_cycle_p90_hours > 0 ? "Expected cycle time carries weight in this review but needs an event log: without one no version gains from it. Choose a log under “Event log” above." : "Expected cycle times need an event log: choose one under “Event log” above to add them to the review.")]));
     } catch (error) {
       if (mine !== run) return;
@@ -558,6 +559,16 @@ function leader(best, next) {
   return [...first, ` ranks first with ${best.score.toFixed(2)} of 1`, next ? `, ahead of ${next.label} (${next.score.toFixed(2)}).` : "."];
 }
 
+const PAYBACK_SHOWN = ["yearly_savings", "payback_months"];
+
+/** A payback figure as text: an option whose savings are not above zero never pays back. */
+function paybackCell(key, row) {
+  const value = row[key];
+  if (key === "payback_months" && (value === null || value === undefined) && row.yearly_savings !== null && row.yearly_savings <= 0) return "does not pay back";
+  if (value === null || value === undefined) return "—";
+  return formatValue(CRITERIA.find((c) => c.key === key).unit, value);
+}
+
 function reviewTable(rows, weights, log) {
   const sorted = [...rows].sort((a, b) => a.rank - b.rank);
   // Columns in a stable order (the default criteria first), so editing a weight does not
@@ -591,9 +602,15 @@ function reviewTable(rows, weights, log) {
         ),
     },
     ...used.map(([key, w]) => ({ label: `${SHORT[key] || key} ×${number(w, Number.isInteger(w) ? 0 : 1)}`, num: true, value: (r) => cellFor(key, r) })),
+    // With a log the payback figures are shown on every row, weighted or not.
+    ...(log ? PAYBACK_SHOWN.filter((key) => !used.some(([u]) => u === key)) : []).map((key) => ({
+      label: `${SHORT[key]} (not weighted)`,
+      num: true,
+      value: (r) => paybackCell(key, r),
+    })),
   ];
   // Without a log the cycle criteria are missing everywhere; the log notice says so already.
-  const note = (r) => r.missing.filter((k) => log || !CYCLE.has(k));
+  const note = (r) => r.missing.filter((k) => log || !NEEDS_LOG.has(k));
   const missing = rows.filter((r) => note(r).length);
   const ranking = table(columns, sorted, { id: "cmp-ranking", caption: `Ranked by score; each column is a weighted criterion (×weight) with its value and its 0–1 score${log ? `; expected cycle from ${log.name}` : ""}.` });
   ranking.querySelectorAll("tbody tr").forEach((tr, i) => {

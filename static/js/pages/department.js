@@ -177,7 +177,7 @@ export async function render(params, query) {
     "div",
     { class: "department-page" },
     breadcrumbs(["Departments", "#/departments"], [dept.name]),
-    pageHeader(dept.name, "Who does what: processes, steps and every handoff into and out of the department", h("a", { class: "button secondary", href: "#/departments" }, "All departments")),
+    pageHeader(dept.name, "Who does what: processes, steps and every handoff into and out of the department", h("a", { class: "button secondary", href: "#/departments" }, "All departments"), h("a", { class: "button secondary", id: "department-scorecard", href: `#/scorecard?department=${encode(dept.name)}` }, "Scorecard")),
     h("form", { class: "kind-filter", onsubmit: (e) => e.preventDefault() }, h("div", { class: "field" }, h("label", { for: "department-kind" }, "Versions"), kindSelect)),
     h(
       "div",

@@ -1,0 +1,1 @@
+"""Department scorecards: the figures a branch lead is held to, period over period."""
