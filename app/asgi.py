@@ -195,6 +195,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         SignoffController,
         ReviewQueueController,
         ReviewController,
+        ActionController,
+        ScorecardController,
     ]
     if STATIC_DIR.is_dir():
         route_handlers.append(

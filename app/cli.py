@@ -789,6 +789,10 @@ def _parser() -> argparse.ArgumentParser:
         "--split", metavar="DATE", help="compare the cases starting before and after DATE"
     )
     mapped.set_defaults(run=_map_log)
+
+    from app.domain.actions.commands import add_action_commands
+
+    add_action_commands(commands)
     return parser
 
 

@@ -14,12 +14,14 @@ from sqlmodel import SQLModel, col, select
 from app.db.models import (
     Account,
     AccountDepartment,
+    ActionComment,
     ActivityMapping,
     ApiToken,
     Department,
     EventLog,
     Flow,
     HandoffSignoff,
+    ImprovementAction,
     Owner,
     Process,
     ProcessVersion,
@@ -329,6 +331,37 @@ _SPECS: list[tuple[type[SQLModel], Spec]] = [
             ("account_id", "name", "expires_at", "revoked_at"),
             lambda look, row: (f"{look.account(row['account_id']) or '?'}/{row['name']}", None),
             refs={"account_id": ("account", Lookup.account)},
+        ),
+    ),
+]
+
+_SPECS += [
+    (
+        ImprovementAction,
+        Spec(
+            "improvement_action",
+            (
+                "title",
+                "department",
+                "owner_id",
+                "account_id",
+                "due",
+                "metric",
+                "target",
+                "direction",
+                "state",
+            ),
+            lambda look, row: (f"action #{row['id']} {row['title']}", row["process"]),
+            refs={"owner_id": OWNER, "account_id": ("account", Lookup.account)},
+        ),
+    ),
+    (
+        ActionComment,
+        Spec(
+            "action_comment",
+            ("username", "text"),
+            lambda look, row: (f"action #{row['action_id']}", None),
+            bulk_deletes=False,  # only with their action, whose deletion is recorded
         ),
     ),
 ]

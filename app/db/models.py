@@ -6,17 +6,21 @@ departments, derived by query wherever it is needed.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Column,
+    Date,
     DateTime,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
+    String,
+    Text,
     UniqueConstraint,
 )
 from sqlmodel import Field, SQLModel
@@ -24,7 +28,10 @@ from sqlmodel import Field, SQLModel
 __all__ = [
     "Account",
     "AccountDepartment",
+    "ActionComment",
+    "ActionMeasurement",
     "ActivityMapping",
+    "AnalysisJob",
     "AnalysisResult",
     "ApiToken",
     "AuditEntry",
@@ -34,6 +41,8 @@ __all__ = [
     "Flow",
     "HandoffSignoff",
     "ImportJob",
+    "ImportUpload",
+    "ImprovementAction",
     "InstanceSecret",
     "LoginSession",
     "Owner",
@@ -446,3 +455,79 @@ class AuditEntry(SQLModel, table=True):
     process: str | None = Field(default=None, max_length=100)
     before: dict[str, Any] | None = _json(nullable=True)
     after: dict[str, Any] | None = _json(nullable=True)
+
+
+class ImprovementAction(SQLModel, table=True):
+    """A finding turned into an action: an owner, a due date, the metric it should move
+    (measured on ``baseline_log_id`` when created, again on later logs) and its target."""
+
+    __tablename__ = "improvement_action"
+
+    id: int | None = Field(default=None, primary_key=True)
+    title: str = Field(max_length=300)
+    finding_kind: str = Field(max_length=20)
+    finding: dict[str, Any] = _json()
+    department: str = Field(max_length=200, index=True)
+    process: str | None = Field(default=None, max_length=100, index=True)
+    version: str | None = Field(default=None, max_length=100)
+    owner_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("owner.id", ondelete="SET NULL"), index=True),
+    )
+    account_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("account.id", ondelete="SET NULL"), index=True),
+    )
+    due: date = Field(sa_column=Column(Date, nullable=False))
+    metric: str = Field(max_length=40)
+    filters: dict[str, Any] = _json()
+    baseline_log_id: int
+    """No foreign key: the baseline stays on record when its log is deleted."""
+    baseline_log_name: str = Field(max_length=300)
+    baseline_last_event_us: int | None = Field(default=None, sa_column=Column(BigInteger))
+    baseline_value: float
+    target: float
+    direction: str = Field(max_length=10)
+    state: str = Field(max_length=20, index=True)
+    created_by: str = Field(max_length=100)
+    created_at: datetime = Field(
+        default_factory=_now, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+    updated_at: datetime = Field(
+        default_factory=_now, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+
+
+class ActionComment(SQLModel, table=True):
+    """A remark on an improvement action (a state change, progress, a reason to drop it)."""
+
+    __tablename__ = "action_comment"
+
+    id: int | None = Field(default=None, primary_key=True)
+    action_id: int = Field(sa_column=_fk("improvement_action.id", cascade=True))
+    username: str = Field(max_length=100)
+    text: str
+    at: datetime = Field(
+        default_factory=_now, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+
+
+class ActionMeasurement(SQLModel, table=True):
+    """An action's metric measured again on a later log: ``state`` is ``measured``,
+    ``not observed`` (value None: the subject no longer occurs), ``pending`` (a large log
+    waiting to be measured) or ``failed`` (the note says why)."""
+
+    __tablename__ = "action_measurement"
+    __table_args__ = (UniqueConstraint("action_id", "log_id", name="uq_measurement_log"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    action_id: int = Field(sa_column=_fk("improvement_action.id", cascade=True))
+    log_id: int
+    log_name: str = Field(max_length=300)
+    log_last_event_us: int | None = Field(default=None, sa_column=Column(BigInteger))
+    value: float | None = None
+    state: str = Field(max_length=20)
+    note: str | None = None
+    measured_at: datetime = Field(
+        default_factory=_now, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )

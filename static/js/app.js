@@ -17,6 +17,8 @@ const routes = [
   ["logs", /^\/logs\/(?<id>\d+)\/cases$/, () => import("./pages/cases.js")],
   ["logs", /^\/logs\/(?<id>\d+)\/cases\/(?<caseId>.+)$/, () => import("./pages/timeline.js")],
   ["compare", /^\/compare$/, () => import("./pages/compare.js")],
+  ["scorecard", /^\/scorecard$/, () => import("./pages/scorecard.js")],
+  ["actions", /^\/actions$/, () => import("./pages/actions.js")],
 ];
 
 let current = 0;

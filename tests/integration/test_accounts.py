@@ -206,6 +206,42 @@ def test_permission_matrix_every_role_against_every_route(app: Litestar, role: s
         assert checked > 60
 
 
+@pytest.mark.parametrize("role", ROLES)
+def test_improvement_actions_by_role(app: Litestar, client: Client, role: str) -> None:
+    """Making and editing an action takes "edit"; moving its state and commenting takes
+    "follow-up", which a branch lead holds only for actions of their departments."""
+    for name in ("Contact Centre", "Roads"):
+        assert client.post("/api/departments", json={"name": name}).status_code == 201
+    content = (ROOT / "tests" / "data" / "logs" / "actions" / "before.csv").read_bytes()
+    log_id = client.post("/api/event-logs", files={"file": ("a.csv", content)}).json()["id"]
+    base = {"log_id": log_id, "account": client_username(client), "due": "2030-01-01"}
+    pair = {"kind": "handoff", "from_department": "Contact Centre", "to_department": "Roads"}
+    back = {**pair, "from_department": "Roads", "to_department": "Contact Centre"}
+    roads = client.post("/api/actions", json={**base, "finding": pair, "target": 3}).json()["id"]
+    centre = client.post("/api/actions", json={**base, "finding": back, "target": 8}).json()["id"]
+    departments = ["Contact Centre"] if role == "branch-lead" else []
+    with TestClient(app=app) as other:
+        other.headers["Authorization"] = f"Bearer {bearer(app, f'x-{role}', role, departments)}"
+        editor = "edit" in PERMISSIONS[role]
+        assert other.get(f"/api/actions/{roads}").status_code == 200
+        made = other.post("/api/actions", json={**base, "finding": pair, "target": 2})
+        assert made.status_code == (201 if editor else 403), made.text
+        for action, leads in ((roads, False), (centre, role == "branch-lead")):
+            moved = other.patch(f"/api/actions/{action}", json={"state": "in progress"})
+            assert moved.status_code == (200 if editor or leads else 403), (action, moved.text)
+            said = other.post(f"/api/actions/{action}/comments", json={"text": "noted"})
+            assert said.status_code == (201 if editor or leads else 403), said.text
+            target = other.patch(f"/api/actions/{action}", json={"due": "2031-01-01"})
+            assert target.status_code == (200 if editor else 403), target.text
+        if not editor:
+            assert role in made.json()["detail"]
+
+
+def client_username(client: Client) -> str:
+    me: str = client.get("/api/auth/me").json()["username"]
+    return me
+
+
 @pytest.mark.sqlite
 def test_users_from_the_command_line(
     tmp_path: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]

@@ -9,15 +9,16 @@ __all__ = ["PERMISSIONS", "ROLES", "Principal", "may"]
 ROLES = ("admin", "analyst", "branch-lead", "reviewer", "viewer")
 
 PERMISSIONS: dict[str, frozenset[str]] = {
-    "admin": frozenset({"read", "edit", "review", "users"}),
-    "analyst": frozenset({"read", "edit"}),
-    "branch-lead": frozenset({"read", "signoff"}),
+    "admin": frozenset({"read", "edit", "review", "users", "follow-up"}),
+    "analyst": frozenset({"read", "edit", "follow-up"}),
+    "branch-lead": frozenset({"read", "signoff", "follow-up"}),
     "reviewer": frozenset({"read", "review"}),
     "viewer": frozenset({"read"}),
 }
 """read: every GET; edit: change processes, owners, departments, logs; signoff: confirm or
 dispute the handoffs of one's own departments; review: move options through review;
-users: manage accounts."""
+users: manage accounts; follow-up: change the state of and comment on improvement actions
+(a branch lead only those of their departments, checked by the actions slice)."""
 
 WHO_MAY = {
     "read": "anyone signed in",
@@ -25,6 +26,7 @@ WHO_MAY = {
     "signoff": "a branch lead of the department",
     "review": "a reviewer or an admin",
     "users": "an admin",
+    "follow-up": "an analyst, an admin or a branch lead of the action's department",
 }
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.db.models import ActivityMapping, AnalysisResult, Event, EventLog, InstanceSecret
+from app.domain.actions.hooks import measure_open_actions
 from app.domain.event_logs.schemas import (
     EventLogPublic,
     EventLogSummary,
@@ -154,6 +155,7 @@ def import_file(
     row.import_seconds = round(time.perf_counter() - started, 3)
     session.add(row)
     session.flush()
+    measure_open_actions(session, row.id or 0)  # follow-up of improvement actions
     return row, True
 
 

@@ -4,6 +4,7 @@ import * as api from "../api.js";
 import { setQuery } from "../app.js";
 import { badge, breadcrumbs, card, clear, date, duration, encode, errorNotice, figure, h, hours, link, loading, mapImage, number, pageHeader, percent, table } from "../ui.js";
 import { casesHref, departmentTag, filterParams, hasFilters, pair, period, shareBar, totalDuration, useDepartments } from "./_logs.js";
+import { actionButton } from "./_actions.js";
 
 const TABS = [
   ["bottlenecks", "Bottlenecks"],
@@ -252,6 +253,7 @@ function bottlenecksPanel({ id, query, analysis }) {
                     "aria-label": `Cases handed from ${x.from_department} to ${x.to_department}`,
                   }),
               },
+              { label: "Action", value: (x) => actionButton({ logId: id, query, doc, finding: { kind: "handoff", from_department: x.from_department, to_department: x.to_department }, department: x.to_department, departments: doc.log.departments, label: `Handoff ${x.from_department} → ${x.to_department}` }) },
             ],
             rows,
             { id: "handoffs", empty: "No case moves between departments in this log." },
@@ -272,6 +274,14 @@ function bottlenecksPanel({ id, query, analysis }) {
                 { label: "Total wait", num: true, value: (x) => totalDuration(x.total_wait_s) },
                 { label: "Share", value: (x) => shareBar(x.share) },
                 { label: "Cases", num: true, value: (x) => number(x.cases) },
+                {
+                  label: "Action",
+                  value: (x) => {
+                    const [from, to] = x.kind === "handoff" ? x.name.split(" -> ") : [];
+                    const finding = x.kind === "handoff" ? { kind: "handoff", from_department: from, to_department: to } : { kind: "step", activity: x.name };
+                    return actionButton({ logId: id, query, doc, finding, department: to, departments: doc.log.departments, label: `Bottleneck ${x.kind === "handoff" ? `${from} → ${to}` : x.name}` });
+                  },
+                },
               ],
               rows,
               { id: "bottlenecks", empty: "No waiting time in this log." },
@@ -312,6 +322,7 @@ function reworkPanel({ id, query, analysis }) {
           [
             { label: "Between", value: (x) => pair(x.from_department, x.to_department) },
             { label: "Cases", num: true, value: (x) => link(casesHref(id, { kind: "pingpong", from_department: x.from_department, to_department: x.to_department }, query), number(x.cases)) },
+            { label: "Action", value: (x) => actionButton({ logId: id, query, doc, finding: { kind: "pingpong", from_department: x.from_department, to_department: x.to_department }, department: x.to_department, departments: doc.log.departments, label: `Ping-pong ${x.from_department} ↔ ${x.to_department}` }) },
           ],
           doc.pingpong,
           { id: "pingpong", empty: "No case bounced between two departments." },
@@ -326,6 +337,7 @@ function reworkPanel({ id, query, analysis }) {
             { label: "Department", value: (x) => departmentTag(x.department) },
             { label: "Cases", num: true, value: (x) => link(casesHref(id, { kind: "rework", activity_name: x.activity, in_department: x.department }, query), number(x.cases)) },
             { label: "Extra runs", num: true, value: (x) => number(x.extra_executions) },
+            { label: "Action", value: (x) => actionButton({ logId: id, query, doc, finding: { kind: "rework", activity: x.activity, department: x.department }, department: x.department, departments: doc.log.departments, label: `Rework of ${x.activity} (${x.department})` }) },
           ],
           doc.rework,
           { id: "rework", empty: "No activity was repeated." },
@@ -343,6 +355,7 @@ function reworkPanel({ id, query, analysis }) {
             { label: "Activity", value: (x) => x.activity },
             { label: "Departments", value: (x) => h("span", { class: "dept-list" }, x.departments.map((d) => departmentTag(d))) },
             { label: "Cases", num: true, value: (x) => link(casesHref(id, { kind: "duplicate", activity_name: x.activity }, query), number(x.cases)) },
+            { label: "Action", value: (x) => actionButton({ logId: id, query, doc, finding: { kind: "duplicate", activity: x.activity }, department: x.departments[x.departments.length - 1], departments: doc.log.departments, label: `Double entry of ${x.activity}` }) },
           ],
           doc.cross_department_duplicates,
           { id: "duplicates", empty: "No activity is done by two departments in one case." },
