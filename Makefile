@@ -31,7 +31,7 @@ help:
 	@echo "make run    set up and serve http://$(HOST):$(PORT) with the sample catalogue"
 	@echo "make test   set up (Graphviz, PostgreSQL) and run lint and the whole test suite"
 	@echo "make lint   ruff, ruff format --check, mypy"
-	@echo "make bench  import and analysis benchmarks against plain pm4py (benchmarks/RESULTS.md)"
+	@echo "make bench  Handoff against plain pm4py, 100k to 20M events (benchmarks/RESULTS.md)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -62,9 +62,7 @@ test: system-test $(VENV)/.test-deps lint
 	HANDOFF_REQUIRE_POSTGRES=1 HANDOFF_REQUIRE_BROWSER=1 PG_BIN=$(PG_BIN) $(BIN)/pytest
 
 bench: system-test $(VENV)/.test-deps
-	$(BIN)/python benchmarks/import.py
-	$(BIN)/python benchmarks/analyze.py
-	$(BIN)/python benchmarks/render.py
+	$(BIN)/python benchmarks/bench.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

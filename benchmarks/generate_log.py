@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Generate a realistic, seeded municipal service-request event log (a 311/CRM export) as CSV.
 
-    python benchmarks/generate_log.py --events 1000000 -o log.csv [--seed 7]
+    python benchmarks/generate_log.py --events 1000000 -o log.csv [--seed 7] [--activities 300]
 
 or, from Python (from the repository root)::
 
@@ -32,7 +32,10 @@ What is in it:
   patterns;
 - 326 resources (324 staff user ids, each in one department, some much busier than others, often the
   same person for consecutive steps in a department, plus the web portal and mobile app);
-- about 0.2% exact duplicate rows (next to their original) and 0.5% blank departments.
+- about 0.2% exact duplicate rows (next to their original) and 0.5% blank departments;
+- with ``--activities N`` (N > 52), (N - 52) / 8 more process types of eight new activities
+  each ("Verify drainage plan", ...) spread over two or three departments with rework and
+  sends back, taking half of the cases between them (the default keeps the bytes above).
 
 It runs in bounded memory: routes are simulated for all cases at once (15 bytes a case),
 then timestamps, resources and CSV bytes are produced chunk by chunk with numpy only.
@@ -50,9 +53,9 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["COLUMNS", "VERSION", "generate"]
+__all__ = ["BASE_ACTIVITIES", "COLUMNS", "VERSION", "extra_processes", "generate"]
 
-# Bump when the bytes written for a given (events, seed) change: benchmarks/import.py caches
+# Bump when the bytes written for a given (events, seed) change: benchmarks/common.py caches
 # generated files under a name that includes it.
 VERSION = 1
 
@@ -375,6 +378,25 @@ PROCESSES: tuple[Process, ...] = (
     ),
 )
 
+BASE_ACTIVITIES = 52  # distinct activity names in PROCESSES
+
+# Extra process types for --activities above BASE_ACTIVITIES: each is an intake at the
+# Contact Centre, a chain of new activities (names "verb object") across two or three
+# departments with rework and sends back, and a close; together they take EXTRA_SHARE of
+# the cases, so the original processes keep their shape.
+EXTRA_STEPS = 8  # new activities per extra process type
+EXTRA_SHARE = 0.5
+EXTRA_VERBS = (  # noqa: SIM905
+    "Review Verify Approve Schedule Inspect Record Assess Prepare Update Confirm Issue "
+    "Assign Estimate Order Validate Audit Escalate Document Reconcile File"
+).split()
+EXTRA_OBJECTS = (  # noqa: SIM905
+    "drainage plan|sidewalk permit|tree survey|meter reading|noise complaint|signage request|"
+    "streetlight outage|encroachment notice|fence variance|pothole claim|snow clearing|"
+    "hydrant flushing|graffiti report|dog licence|parking appeal|tax adjustment|"
+    "sewer backup|heritage permit|event permit|curb cut"
+).split("|")
+
 SURNAMES = (  # noqa: SIM905
     "smith tremblay nguyen singh patel wong chen roy gagnon martin brown wilson taylor lee "
     "campbell anderson macdonald li kim ahmed khan ali santos silva garcia rodriguez lopez "
@@ -406,30 +428,92 @@ class _Model:
     departments: list[str]
 
 
-def _build_model() -> _Model:
+def extra_processes(activities: int) -> tuple[Process, ...]:
+    """Process types that bring the distinct activity names up to ``activities``.
+
+    Deterministic for a given count (its own random generator), so the same seed and size
+    give the same file; none for the default BASE_ACTIVITIES.
+    """
+    extra = activities - BASE_ACTIVITIES
+    if extra < 0:
+        raise ValueError(f"activities must be at least {BASE_ACTIVITIES}")
+    if extra > len(EXTRA_VERBS) * len(EXTRA_OBJECTS):
+        raise ValueError(f"activities must be at most {BASE_ACTIVITIES + 400}")
+    if extra == 0:
+        return ()
+    rng = np.random.default_rng(activities)
+    names = [f"{v} {o}" for o in EXTRA_OBJECTS for v in EXTRA_VERBS]
+    names = [names[i] for i in rng.permutation(len(names))[:extra]]
+    others = [d for d in DEPARTMENTS if d != CC]
+    groups = [names[i : i + EXTRA_STEPS] for i in range(0, extra, EXTRA_STEPS)]
+    processes = []
+    for g, group in enumerate(groups):
+        owners = [others[int(i)] for i in rng.choice(len(others), 3, replace=False)]
+        k = len(group)
+        steps: dict[str, tuple[str, str, float]] = {
+            "call": ("Receive call", CC, 0),
+            "web": (ONLINE_ACTIVITY, CC, 0),
+        }
+        lane = 0
+        for i, name in enumerate(group):
+            if i and rng.random() < 0.35:  # the case moves on to another department
+                lane = (lane + 1 + int(rng.random() < 0.3)) % 3
+            hours = float(np.round(np.exp(rng.normal(np.log(4), 1.0)), 1))
+            steps[f"s{i}"] = (name, owners[lane], hours)
+        steps["close"] = ("Close request", CC, 0.3)
+        flows: dict[str, tuple[tuple[str, float], ...]] = {
+            "call": (("s0", 1.0),),
+            "web": (("s0", 1.0),),
+            "close": ((END, 1.0),),
+        }
+        for i in range(k):
+            odds: dict[str, float] = {}
+            ahead = f"s{i + 1}" if i + 1 < k else "close"
+            skip = f"s{i + 2}" if i + 2 < k else "close"
+            back = f"s{i - 1}" if i else "s0"  # sent back (ping-pong), or done again
+            for target, prob in ((ahead, 0.72), (skip, 0.10), (back, 0.12), ("close", 0.06)):
+                odds[target] = odds.get(target, 0.0) + prob
+            flows[f"s{i}"] = tuple(odds.items())
+        processes.append(
+            Process(
+                name=f"Service request type {g + 1}",
+                weight=EXTRA_SHARE / len(groups),
+                channels=(0.45, 0.25, 0.20, 0.07, 0.03),
+                steps=steps,
+                flows=flows,
+                start="call",
+                online_start="web",
+            )
+        )
+    return tuple(processes)
+
+
+def _build_model(activities: int = BASE_ACTIVITIES) -> _Model:
     departments = list(DEPARTMENTS)
-    activities: list[tuple[str, str]] = []
+    processes = PROCESSES + extra_processes(activities)
+    activities_: list[tuple[str, str]] = []
     node_ids: dict[tuple[int, str], int] = {}
-    for p, process in enumerate(PROCESSES):
+    for p, process in enumerate(processes):
         for step, (activity, department, _hours) in process.steps.items():
             assert department in DEPARTMENTS, department
-            if (activity, department) not in activities:
-                activities.append((activity, department))
+            if (activity, department) not in activities_:
+                activities_.append((activity, department))
             node_ids[(p, step)] = len(node_ids)
     n = len(node_ids)
-    width = max(len(f) for process in PROCESSES for f in process.flows.values())
-    successors = np.full((n + 1, width), n, dtype=np.uint8)
+    node_type = np.uint8 if n < 255 else np.uint16
+    width = max(len(f) for process in processes for f in process.flows.values())
+    successors = np.full((n + 1, width), n, dtype=node_type)
     cumulative = np.ones((n + 1, width))
     node_activity = np.zeros(n + 1, dtype=np.int64)
     node_department = np.zeros(n + 1, dtype=np.int64)
     node_mu = np.zeros(n + 1)
     node_system = np.zeros(n + 1, dtype=bool)
-    start = np.zeros((len(PROCESSES), 2), dtype=np.uint8)
-    for p, process in enumerate(PROCESSES):
+    start = np.zeros((len(processes), 2), dtype=node_type)
+    for p, process in enumerate(processes):
         assert set(process.flows) == set(process.steps), process.name
         for step, (activity, department, hours) in process.steps.items():
             node = node_ids[(p, step)]
-            node_activity[node] = activities.index((activity, department))
+            node_activity[node] = activities_.index((activity, department))
             node_department[node] = departments.index(department)
             node_mu[node] = np.log(max(hours, 1e-3) * HOUR)
             node_system[node] = activity == ONLINE_ACTIVITY
@@ -443,8 +527,9 @@ def _build_model() -> _Model:
             cumulative[node, len(flows) - 1 :] = 1.0
         start[p] = node_ids[(p, process.start)], node_ids[(p, process.online_start)]
         _check_route_lengths(process)
-    weights = np.array([process.weight for process in PROCESSES])
-    channels = np.array([process.channels for process in PROCESSES])
+    assert len({name for name, _ in activities_}) == activities, "activity names collide"
+    weights = np.array([process.weight for process in processes])
+    channels = np.array([process.channels for process in processes])
     channel_cum = np.cumsum(channels / channels.sum(axis=1, keepdims=True), axis=1)
     channel_cum[:, -1] = 1.0
     process_cum = np.cumsum(weights / weights.sum())
@@ -460,7 +545,7 @@ def _build_model() -> _Model:
         start=start,
         process_cum=process_cum,
         channel_cum=channel_cum,
-        activities=activities,
+        activities=activities_,
         departments=departments,
     )
 
@@ -492,7 +577,7 @@ def _simulate_routes(
         process = np.searchsorted(model.process_cum, rng.random(batch), side="right")
         channel = _pick(model.channel_cum[process], rng.random(batch)).astype(np.uint8)
         online = np.isin(channel, ONLINE_CHANNELS)
-        route = np.full((batch, MAX_EVENTS_PER_CASE), model.n_nodes, dtype=np.uint8)
+        route = np.full((batch, MAX_EVENTS_PER_CASE), model.n_nodes, dtype=model.start.dtype)
         current = model.start[process, online.astype(np.int64)]
         route[:, 0] = current
         for j in range(1, MAX_EVENTS_PER_CASE):
@@ -642,8 +727,14 @@ def _table(pieces: list[bytes]) -> tuple[np.ndarray, int]:
     return table, width
 
 
-def generate(events: int, path: str | Path, seed: int = 7) -> dict[str, float]:
+def generate(
+    events: int, path: str | Path, seed: int = 7, activities: int = BASE_ACTIVITIES
+) -> dict[str, float]:
     """Write a log of exactly ``events`` rows to ``path``; returns counts and timings.
+
+    ``activities`` above the default 52 adds process types with new activity names (see
+    ``extra_processes``) until the log has that many distinct names; the default gives the
+    same bytes as before the option existed.
 
     Returns:
         ``events``, ``cases``, ``duplicates``, ``bytes``, ``seconds`` and ``peak_rss_mb`` (the
@@ -653,7 +744,7 @@ def generate(events: int, path: str | Path, seed: int = 7) -> dict[str, float]:
         raise ValueError("events must be at least 100")
     started = time.perf_counter()
     rng = np.random.default_rng(seed)
-    model = _build_model()
+    model = _build_model(activities)
     staff = _staff(rng, model)
     writer = _Writer(model, staff)
 
@@ -796,8 +887,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--events", type=_count, default=1_000_000, help="rows (default 1e6)")
     parser.add_argument("-o", "--output", type=Path, required=True, help="CSV file to write")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--activities",
+        type=int,
+        default=BASE_ACTIVITIES,
+        help=f"distinct activity names ({BASE_ACTIVITIES} to {BASE_ACTIVITIES + 400})",
+    )
     args = parser.parse_args(argv)
-    stats = generate(args.events, args.output, args.seed)
+    stats = generate(args.events, args.output, args.seed, args.activities)
     print(
         f"{args.output}: {stats['events']:,} events, {stats['cases']:,} cases, "
         f"{stats['duplicates']:,} duplicate rows, {stats['bytes'] / 1e6:,.0f} MB, "
