@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from litestar import Controller, Request, Response, get, patch, post
+from litestar.datastructures import State
 from litestar.params import JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED
 
 from app.db.engine import commit
-from app.domain.actions import services
+from app.domain.actions import followup, services
 from app.domain.actions.metrics import METRICS
 from app.domain.actions.schemas import (
     ActionCreate,
@@ -40,12 +41,15 @@ class ActionController(Controller):
     def register(
         self,
         session: DbSession,
+        state: State,
         department: Text = None,
         process: Text = None,
         action_state: StateQuery = None,
         output: Format = "json",
     ) -> Response[Any]:
         """The register: before, after (latest later log), target, met or missed, due."""
+        if followup.complete_pending(session, state.background):
+            commit(session)
         rows = services.register(
             session, department=department, process=process, state=action_state
         )
@@ -83,8 +87,10 @@ class ActionController(Controller):
         return services.action_detail(session, action.id or 0)
 
     @get("/{action_id:int}", sync_to_thread=True)
-    def detail(self, session: DbSession, action_id: IdPath) -> ActionDetail:
+    def detail(self, session: DbSession, state: State, action_id: IdPath) -> ActionDetail:
         """One action with its measurement history and comments."""
+        if followup.complete_pending(session, state.background):
+            commit(session)
         return services.action_detail(session, action_id)
 
     @patch("/{action_id:int}", sync_to_thread=True, opt={"permission": "follow-up"})

@@ -8,8 +8,10 @@ would not pass; they apply to the baseline only.
 
 Large logs: an import of a log with more than ``INLINE_EVENTS`` events does not analyse
 it on the spot (that is the job of the background analyses); the follow-up is stored as
-``pending`` and completed by ``POST /api/actions/{id}/measure?log=N`` or
-``handoff actions measure --log N``, which analyse the log (or reuse its cached analysis).
+``pending``. Reading the register (``complete_pending``) asks for each pending log's
+analysis in the background and fills the measurement in once it is cached;
+``POST /api/actions/{id}/measure?log=N`` or ``handoff actions measure --log N`` measure
+at once (analysing the log within the request or command).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from app.mining.analysis.filters import Filters, where_pairs
 __all__ = [
     "FOLLOWED",
     "INLINE_EVENTS",
+    "complete_pending",
     "filters_of",
     "measure_action",
     "measure_open_actions",
@@ -73,12 +76,18 @@ class Measure:
     version: str | None = None
 
 
-def read_on_log(session: Session, log_id: int, what: Measure) -> Reading:
+def read_on_log(session: Session, log_id: int, what: Measure, background: Any = None) -> Reading:
     """The metric on a stored log, from its (cached) analysis document.
+
+    Args:
+        background: the service's ``BackgroundAnalyses``: a large log's document that is
+            not cached yet is then computed in the background (``Computing`` is raised)
+            instead of within the call.
 
     Raises:
         NotFound: no such log, or process.
         InvalidRequest: the metric or its subject is not usable.
+        Computing: see ``background``.
     """
     from app.domain.analyses.services import analysis
 
@@ -91,6 +100,7 @@ def read_on_log(session: Session, log_id: int, what: Measure) -> Reading:
         what.filters,
         process=what.process if needs_process else None,
         version=what.version if needs_process else None,
+        background=background,
     )
     return read_metric(what.metric, document, what.subject)
 
@@ -211,3 +221,35 @@ def measure_open_actions(session: Session, log_id: int) -> list[ActionMeasuremen
                 )
             )
     return stored
+
+
+def complete_pending(session: Session, background: Any) -> int:
+    """Fill in the pending follow-ups of large logs whose analysis is cached by now; for
+    the others, make sure their analysis is being computed in the background.
+
+    Returns:
+        How many pending measurements were completed (the caller commits).
+    """
+    from app.domain.analyses.background import Computing
+
+    pending = session.exec(
+        select(ActionMeasurement).where(ActionMeasurement.state == "pending")
+    ).all()
+    done = 0
+    for row in pending:
+        action = session.get(ImprovementAction, row.action_id)
+        log_row = session.get(EventLog, row.log_id)
+        if action is None or log_row is None:
+            continue
+        try:
+            with session.begin_nested():
+                reading = read_on_log(session, row.log_id, _measure_of(action), background)
+        except Computing:
+            continue
+        except DomainError as error:
+            _store(session, action, log_row, None, "failed", error.message)
+        else:
+            state = "measured" if reading.value is not None else "not observed"
+            _store(session, action, log_row, reading.value, state, reading.note)
+        done += 1
+    return done
