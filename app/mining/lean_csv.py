@@ -65,15 +65,7 @@ def _mapping(
     names: list[str], name: str, options: ImportOptions, headers: dict[str, str]
 ) -> Mapping:
     """The mapping, as the general reader resolves it, when it needs no column's content."""
-    explicit = {
-        "case": options.case,
-        "activity": options.activity,
-        "timestamp": options.timestamp,
-        "department": options.department,
-        "resource": options.resource,
-        "start_timestamp": options.start_timestamp,
-        "lifecycle": options.lifecycle_column,
-    }
+    explicit = options.explicit_mapping()
     empty = pl.DataFrame(schema={n: pl.String for n in names})
     found = candidates(empty, explicit, None, headers)
     if any(len(options) > 1 for options in found.values()):

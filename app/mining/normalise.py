@@ -108,15 +108,7 @@ def normalise(
     """
     limits = options.limits
     timezone = check_timezone(options.timezone)
-    explicit = {
-        "case": options.case,
-        "activity": options.activity,
-        "timestamp": options.timestamp,
-        "department": options.department,
-        "resource": options.resource,
-        "start_timestamp": options.start_timestamp,
-        "lifecycle": options.lifecycle_column,
-    }
+    explicit = options.explicit_mapping()
     mapping = resolve_mapping(raw.frame, name, explicit, raw.defaults, raw.headers)
     _refuse_nul(raw.frame, name)
     rows_read = raw.frame.height + len(raw.problems)

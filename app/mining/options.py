@@ -59,6 +59,18 @@ class ImportOptions:
     """``pair``: merge lifecycle start events into their complete events as start times."""
     limits: ImportLimits = field(default_factory=ImportLimits)
 
+    def explicit_mapping(self) -> dict[str, str | None]:
+        """The columns named for each role (None: recognise it by its header)."""
+        return {
+            "case": self.case,
+            "activity": self.activity,
+            "timestamp": self.timestamp,
+            "department": self.department,
+            "resource": self.resource,
+            "start_timestamp": self.start_timestamp,
+            "lifecycle": self.lifecycle_column,
+        }
+
     def fingerprint(self) -> str:
         """A hash of everything that changes the result of an import (not the limits)."""
         data = asdict(self)
