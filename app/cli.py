@@ -466,7 +466,8 @@ def _map_log(args: argparse.Namespace, settings: Settings) -> int:
     from app.rendering.output import format_from_suffix
 
     fmt = format_from_suffix(args.output)
-    events = _read_log(args, settings).events
+    # maps read only case, activity, department and time: the lean reader will do
+    events = _read_log(args, settings, lean=True).events
     prepared = prepare(events, ordered=True)
     if args.versus is not None or args.split is not None:
         from app.lib.times import instant
@@ -477,7 +478,10 @@ def _map_log(args: argparse.Namespace, settings: Settings) -> int:
         if args.versus is not None:
             before, after = (
                 prepared,
-                prepare(_read_log(replace_log(args, args.versus), settings).events, ordered=True),
+                prepare(
+                    _read_log(replace_log(args, args.versus), settings, lean=True).events,
+                    ordered=True,
+                ),
             )
             title = f"{args.log.name} and {args.versus.name}"
         else:

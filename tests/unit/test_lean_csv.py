@@ -271,3 +271,27 @@ def test_fast_timestamps_are_the_general_parsers_or_left_to_it(first: str, naive
         general = parse_timestamps(pl.Series([first, value]), "t", "x", str)
         assert general.micros[1] == m, value
     assert taken >= 3  # the valid ones of each family
+
+
+@pytest.mark.parametrize(
+    "path", [DEMO, ROOT / "event_logs" / "wabo-receipt.csv"], ids=["demo", "wabo"]
+)
+def test_maps_drawn_from_the_lean_read_are_the_same(path: Path) -> None:
+    """`handoff map` reads logs the lean way: the mined and customer maps (as DOT text)
+    are the ones the general reader gives."""
+    from app.domain.reviews.maps import (
+        customer_map_image,
+        directly_follows_document,
+        log_customer_map,
+        mined_map_image,
+    )
+    from app.mining.analysis import prepare
+
+    drawn = []
+    for read in (_lean, _eager):
+        prepared = prepare(read(path, ImportOptions()).events, ordered=True)
+        mined, shown, total = mined_map_image(directly_follows_document(prepared), "dot")
+        customer = customer_map_image(log_customer_map(prepared), "dot", title=path.name)
+        drawn.append((mined, shown, total, customer))
+    assert drawn[0] == drawn[1]
+    assert drawn[0][1] > 0 and b"->" in drawn[0][0] and b"->" in drawn[0][3]
