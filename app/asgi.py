@@ -167,7 +167,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         app.state.heartbeat.start()
 
     def stop(app: Litestar) -> None:
-        for name in ("heartbeat", "import_runner", "background"):
+        # the heartbeat stops last: while work finishes, other processes must not take
+        # this process's import or analysis for abandoned
+        for name in ("import_runner", "background", "heartbeat"):
             runner = getattr(app.state, name, None)
             if runner is not None:
                 runner.shutdown()

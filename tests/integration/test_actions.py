@@ -200,6 +200,32 @@ def test_a_large_log_is_measured_later(
     assert (done["after"], done["outcome"]) == (2.0, "met")
 
 
+def test_pending_follow_ups_complete_when_one_is_cached_and_another_is_not(
+    app: Litestar, first: tuple[Client, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One pending follow-up whose analysis is cached, one whose analysis has never been
+    asked for: reading the register fills in the first and asks for the second in the
+    background (on SQLite this used to wait on its own write lock, then answer 500)."""
+    client, log1 = first
+    plain = make(client, log1, handoff(), target=3).json()
+    roads = make(client, log1, handoff(), target=3, filters={"department": [ROADS]}).json()
+    monkeypatch.setattr(followup, "INLINE_EVENTS", 5)
+    monkeypatch.setattr(app.state.background, "inline_events", 0)
+    log2 = upload(client, "after.csv")
+    deadline = time.monotonic() + 90
+    url = f"/api/event-logs/{log2}/analysis"
+    while client.get(url).status_code == 202 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    listing = client.get("/api/actions")
+    assert listing.status_code == 200, listing.text
+    outcomes = {row["id"]: row["outcome"] for row in listing.json()}
+    assert outcomes[plain["id"]] == "met"
+    while outcomes[roads["id"]] == "pending" and time.monotonic() < deadline:
+        time.sleep(0.2)
+        outcomes = {row["id"]: row["outcome"] for row in client.get("/api/actions").json()}
+    assert outcomes[roads["id"]] == "met"
+
+
 def test_states_move_along_and_comments_are_kept(first: tuple[Client, int]) -> None:
     client, log1 = first
     ident = make(client, log1, handoff(), target=3, comment="Agreed at the March review").json()[

@@ -186,6 +186,30 @@ def test_bad_requests_are_problems(loaded: tuple[Client, int]) -> None:
     )
     assert_problem(client.get(base, params={"process": "no-such"}), 404)
     assert_problem(client.get("/api/event-logs/999999/scorecards"), 404)
+    for dates in ({"from": "0001-01-15"}, {"from": "9999-12-20"}, {"to": "0001-01-05"}):
+        assert_problem(client.get(base, params=dates), 400, "between 1900 and 2200")
+        assert_problem(client.get(f"{base}/Engineering", params=dates), 400, "1900")
+
+
+def test_a_period_before_the_log_has_no_figures_and_csv_cells_are_not_formulas(
+    client: Client,
+) -> None:
+    """January against December: the log starts in January, so December's figures are
+    unknown (None), not zero; a department named like a formula is exported as text."""
+    log_id = client.post(
+        "/api/event-logs", files={"file": ("tiny.csv", TINY.replace("Works", "=Works"))}
+    ).json()["id"]
+    card = client.get(
+        f"/api/event-logs/{log_id}/scorecards/desk",
+        params={"from": "2024-01-01", "to": "2024-02-01"},
+    ).json()
+    assert card["current"]["cases"] == 2
+    assert card["previous"]["cases"] is None and card["change"]["cases"] is None
+    exported = client.get(
+        f"/api/event-logs/{log_id}/scorecards",
+        params={"from": "2024-01-01", "to": "2024-02-01", "format": "csv"},
+    ).text
+    assert "\n'=Works," in exported and "\n=Works" not in exported
 
 
 def test_the_scorecard_command(tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:

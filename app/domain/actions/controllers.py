@@ -48,8 +48,7 @@ class ActionController(Controller):
         output: Format = "json",
     ) -> Response[Any]:
         """The register: before, after (latest later log), target, met or missed, due."""
-        if followup.complete_pending(session, state.background):
-            commit(session)
+        followup.complete_pending(session, state.background)
         rows = services.register(
             session, department=department, process=process, state=action_state
         )
@@ -89,8 +88,7 @@ class ActionController(Controller):
     @get("/{action_id:int}", sync_to_thread=True)
     def detail(self, session: DbSession, state: State, action_id: IdPath) -> ActionDetail:
         """One action with its measurement history and comments."""
-        if followup.complete_pending(session, state.background):
-            commit(session)
+        followup.complete_pending(session, state.background)
         return services.action_detail(session, action_id)
 
     @patch("/{action_id:int}", sync_to_thread=True, opt={"permission": "follow-up"})

@@ -227,29 +227,36 @@ def complete_pending(session: Session, background: Any) -> int:
     """Fill in the pending follow-ups of large logs whose analysis is cached by now; for
     the others, make sure their analysis is being computed in the background.
 
+    Each completed measurement is committed at once: asking for a background analysis
+    writes its claim on a connection of its own, which on SQLite would wait for this
+    session's write lock.
+
     Returns:
-        How many pending measurements were completed (the caller commits).
+        How many pending measurements were completed.
     """
+    from app.db.engine import commit
     from app.domain.analyses.background import Computing
 
     pending = session.exec(
         select(ActionMeasurement).where(ActionMeasurement.state == "pending")
     ).all()
     done = 0
-    for row in pending:
-        action = session.get(ImprovementAction, row.action_id)
-        log_row = session.get(EventLog, row.log_id)
+    for action_id, log_id in [(row.action_id, row.log_id) for row in pending]:
+        action = session.get(ImprovementAction, action_id)
+        log_row = session.get(EventLog, log_id)
         if action is None or log_row is None:
             continue
         try:
-            with session.begin_nested():
-                reading = read_on_log(session, row.log_id, _measure_of(action), background)
+            reading = read_on_log(session, log_id, _measure_of(action), background)
         except Computing:
+            session.rollback()
             continue
         except DomainError as error:
+            session.rollback()
             _store(session, action, log_row, None, "failed", error.message)
         else:
             state = "measured" if reading.value is not None else "not observed"
             _store(session, action, log_row, reading.value, state, reading.note)
+        commit(session)
         done += 1
     return done

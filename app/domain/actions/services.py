@@ -8,7 +8,7 @@ import io
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from app.db.models import (
     Account,
@@ -286,11 +286,12 @@ def register(
         if state not in STATES:
             raise InvalidRequest(f"There is no state {state!r}; states: {', '.join(STATES)}.")
         query = query.where(ImprovementAction.state == state)
-    if department:
-        query = query.where(func.lower(ImprovementAction.department) == department.lower())
     if process:
         query = query.where(ImprovementAction.process == process)
     actions = list(session.exec(query).all())
+    if department:  # in Python: SQLite's lower() folds ASCII letters only
+        wanted = department.casefold()
+        actions = [a for a in actions if (a.department or "").casefold() == wanted]
     return [ActionPublic(**row) for row in _rows(session, actions)]
 
 
@@ -400,7 +401,11 @@ def update_action(
     if "account" in changes:
         found = account_by_name(session, changes["account"]) if changes["account"] else None
         action.account_id = found.id if found else None
-    if action.owner_id is None and action.account_id is None:
+    if (
+        ("owner" in changes or "account" in changes)
+        and action.owner_id is None
+        and action.account_id is None
+    ):
         raise InvalidRequest("An action needs an owner (owner from the catalogue or account).")
     for name in ("title", "due", "department"):
         if changes.get(name) is not None:

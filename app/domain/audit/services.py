@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 
 from app.db.audit_tables import SPECS
 from app.db.models import AuditEntry, Process
+from app.lib.cells import neutralise
 from app.lib.errors import InvalidRequest, NotFound
 
 __all__ = [
@@ -146,19 +147,6 @@ def entry_public(entry: AuditEntry) -> dict[str, Any]:
         "before": entry.before,
         "after": entry.after,
     }
-
-
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(cell: str) -> str:
-    """A cell a spreadsheet will not run as a formula: a leading apostrophe when it
-    starts with = + - @ (or a tab or carriage return).
-
-    >>> neutralise("=HYPERLINK(\\"http://x\\")"), neutralise("ana")
-    ('\\'=HYPERLINK("http://x")', 'ana')
-    """
-    return f"'{cell}" if cell.startswith(FORMULA_START) else cell
 
 
 def entries_csv(entries: list[AuditEntry]) -> str:

@@ -248,8 +248,14 @@ class ImportRunner:
                     )
 
     def _drop_upload(self, job_id: str) -> None:
+        """Delete the job's stored upload, unless another worker holds the job by now (a
+        retry of a job this process was thought to have lost: its file is in use)."""
         with self.engine.begin() as connection:
-            connection.execute(delete(_UPLOADS).where(_UPLOADS.c.job_id == job_id))
+            held = connection.execute(
+                select(_JOBS.c.id).where((_JOBS.c.id == job_id) & (_JOBS.c.worker == self.worker))
+            ).first()
+            if held is not None:
+                connection.execute(delete(_UPLOADS).where(_UPLOADS.c.job_id == job_id))
 
     def _run(self, job_id: str) -> None:
         last = 0.0

@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.domain.reviews.comparison import METRICS, version_metrics
+from app.lib.cells import neutralise
 from app.lib.graph import ProcessGraph
 
 __all__ = [
@@ -345,7 +346,13 @@ def review_csv(rows: list[dict[str, Any]]) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)
     for row in rows:
-        writer.writerow([_shown(row, column) for column in COLUMNS])
+        # version labels are the team's text (numbers, negative ones too, stay numbers)
+        writer.writerow(
+            [
+                neutralise(_shown(row, column)) if column == "label" else _shown(row, column)
+                for column in COLUMNS
+            ]
+        )
     return out.getvalue()
 
 
@@ -401,6 +408,8 @@ def payback_sentences(rows: list[dict[str, Any]], payback: Payback | None) -> li
         f"{payback.basis} A step's recorded cost is taken to include its staff time; a step "
         f"with minutes but no cost is costed at {payback.hourly_cost:,.2f} an hour."
     ]
+    if payback.yearly_cases <= 0:
+        return [*lines, "With no cases a year, no option saves or costs anything a year."]
     for row in rows:
         if row["kind"] == "as-is":
             continue

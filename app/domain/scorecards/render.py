@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from app.domain.scorecards.figures import FIGURES
+from app.lib.cells import neutralise
 
 __all__ = ["scorecard_csv", "scorecard_html", "scorecard_text", "sparkline_svg"]
 
@@ -64,7 +65,7 @@ def scorecard_csv(document: dict[str, Any]) -> str:
         for name in SHOWN:
             writer.writerow(
                 [
-                    row["department"],
+                    neutralise(row["department"]),
                     name,
                     FIGURES[name][0],
                     period.get("from", ""),

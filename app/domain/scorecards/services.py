@@ -147,6 +147,11 @@ def _period(
         end = start + 30 * DAY_US
     if end <= start:
         raise InvalidRequest("The period's end ('to') must come after its start ('from').")
+    if start - (end - start) < EARLIEST_US or end > LATEST_US:
+        raise InvalidRequest(
+            "The period and the one before it must lie between 1900 and 2200; check "
+            "'from' and 'to'."
+        )
     first, last = _utc(start), _utc(end)
     if first == _month_start(first) and last == _month_start(last):
         months = (last.year - first.year) * 12 + last.month - first.month
@@ -155,6 +160,21 @@ def _period(
             before = _month_start(before - timedelta(days=1))
         return start, end, _us(before)
     return start, end, start - (end - start)
+
+
+EARLIEST_US = int(datetime(1900, 1, 1, tzinfo=UTC).timestamp() * 1_000_000)
+LATEST_US = int(datetime(2200, 1, 1, tzinfo=UTC).timestamp() * 1_000_000)
+
+
+def _previous(
+    context: _Context, document: dict[str, Any] | None, department: str, before: int, start: int
+) -> dict[str, Any]:
+    """A department's figures over the previous period (``document``: its analysis); all
+    None without one, when that period ends before the log's first event (the log cannot
+    say, which is not the same as zero)."""
+    if document is None:
+        return dict.fromkeys(FIGURES)
+    return dict(context.figures(document, department, before, start))
 
 
 def _months(first_us: int, last_us: int) -> list[tuple[int, int]]:
@@ -328,12 +348,13 @@ def scorecards(
     context, whole, how = _context(session, log_id, process, version, background)
     first, last = _span(whole)
     start, end, before = _period(first, last, start, end)
-    current, previous = context.document(start, end), context.document(before, start)
+    current = context.document(start, end)
+    previous = context.document(before, start) if start > first else None
     context.done()
     rows = []
     for department in whole["log"]["departments"]:
         now = context.figures(current, department, start, end)
-        then = context.figures(previous, department, before, start)
+        then = _previous(context, previous, department, before, start)
         rows.append(
             {
                 "department": department,
@@ -377,7 +398,13 @@ def scorecard(
     first, last = _span(whole)
     start, end, before = _period(first, last, start, end)
     now = context.figures(context.document(start, end), name, start, end)
-    then = context.figures(context.document(before, start), name, before, start)
+    then = _previous(
+        context,
+        context.document(before, start) if start > first else None,
+        name,
+        before,
+        start,
+    )
     trend = []
     for month_start, month_end in _months(first, last):
         figures = context.figures(

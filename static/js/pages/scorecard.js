@@ -59,15 +59,13 @@ export async function render(_params, query) {
   if (!logs.length) return h("div", {}, header, notice("Import an event log first: a scorecard is worked out from one."));
   const params = { from: query.get("from") || undefined, to: query.get("to") || undefined };
   const wanted = (query.get("department") || "").trim().toLowerCase();
-  // Without a chosen log, the first log in which the asked-for department works.
-  const candidates = query.get("log") ? [query.get("log")] : logs.map((l) => String(l.id));
-  let all, logId;
+  // Without a chosen log, the first log in which the asked-for department works (from the
+  // departments each log lists: no log is analysed just to look).
+  const holder = logs.find((l) => (l.departments || []).some((d) => d.toLowerCase() === wanted));
+  const logId = query.get("log") || String((wanted && holder ? holder : logs[0]).id);
+  let all;
   try {
-    for (const id of candidates) {
-      all = await api.get(`/api/event-logs/${encodeURIComponent(id)}/scorecards`, params);
-      logId = id;
-      if (!wanted || all.departments.some((d) => d.department.toLowerCase() === wanted)) break;
-    }
+    all = await api.get(`/api/event-logs/${encodeURIComponent(logId)}/scorecards`, params);
   } catch (error) {
     return h("div", {}, header, errorNotice(error));
   }
@@ -86,8 +84,17 @@ export async function render(_params, query) {
   deptSelect.addEventListener("change", () => update("department", deptSelect.value));
   const from = h("input", { type: "date", id: "sc-from", value: all.period.from.slice(0, 10) });
   const to = h("input", { type: "date", id: "sc-to", value: all.period.to.slice(0, 10) });
-  from.addEventListener("change", () => update("from", from.value));
-  to.addEventListener("change", () => update("to", to.value));
+  // the period is both dates as shown: changing one keeps the other
+  const period = () => {
+    const q = new URLSearchParams(query);
+    for (const [key, input] of [["from", from], ["to", to]]) {
+      if (input.value) q.set(key, input.value);
+      else q.delete(key);
+    }
+    setQuery(q);
+  };
+  from.addEventListener("change", period);
+  to.addEventListener("change", period);
   const controls = h("div", { class: "filters" }, field("Event log", logSelect), field("Department", deptSelect), field("From", from, "cases starting on or after"), field("To", to, "cases starting before"));
 
   const body = h("div", { id: "sc-body" }, loading("Working out the scorecard…"));
