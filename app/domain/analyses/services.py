@@ -52,7 +52,7 @@ __all__ = [
     "require_graph",
 ]
 
-ANALYSIS_VERSION = 6
+ANALYSIS_VERSION = 7
 """Bump when the analysis code changes its results, so cached documents are recomputed."""
 BATCH = 100_000
 
