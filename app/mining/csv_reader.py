@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 from array import array
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from app.mining.text import TextFile
 __all__ = ["read_csv"]
 
 DELIMITERS = (",", ";", "\t", "|")
+CHUNK_ROWS = 50_000
 
 
 def _sniff_delimiter(sample: str) -> str:
@@ -91,7 +93,7 @@ def read_csv(
         raise InvalidEventLog(f"{name}: the file has a header but no rows.")
 
     try:
-        frame = pl.read_csv(
+        frame: pl.DataFrame | None = pl.read_csv(
             text.path,
             separator=delimiter,
             has_header=True,
@@ -100,14 +102,12 @@ def read_csv(
             raise_if_empty=False,
             encoding="utf8",
         )
-    except pl.exceptions.PolarsError as error:
-        first = str(error).splitlines()[0]
-        raise InvalidEventLog(f"{name}: the CSV cannot be read ({first}).") from None
-    if frame.height != starts.len():
-        raise InvalidEventLog(
-            f"{name}: the CSV is read as {frame.height:,} rows by one reader and "
-            f"{starts.len():,} by another; check its quoting."
-        )
+    except pl.exceptions.PolarsError:
+        frame = None
+    if frame is None or frame.height != starts.len() or frame.width != len(header):
+        # polars reads a quote inside an unquoted field (12" pipe) or a lone carriage
+        # return otherwise than the csv module, whose rows the line numbers come from
+        frame = _rows_frame(text, delimiter, len(header))
     names = _unique(header)
     frame.columns = names
     lines = starts.alias("line")
@@ -134,7 +134,9 @@ def _check_rows(
     starts = array("l")
     blank = array("b")
     problems: list[RowProblem] = []
-    with text.path.open(encoding="utf-8", newline="") as handle:
+    # lines end at line feeds only, as for polars and the editors' line numbers: a lone
+    # carriage return outside quotes is then an error, not a line end here and data there
+    with text.path.open(encoding="utf-8", newline="\n") as handle:
         reader = csv.reader(handle, delimiter=delimiter, strict=True)
         try:
             header = next(r for r in reader if r)
@@ -164,15 +166,78 @@ def _check_rows(
         except StopIteration:
             raise InvalidEventLog(f"{name}: the file is empty.") from None
         except csv.Error as error:
-            raise InvalidEventLog(
-                f"{name}, line {reader.line_num}: the CSV cannot be read ({error})."
-            ) from None
+            raise _unreadable(text, name, reader.line_num, str(error), limits) from None
     return (
         header,
         pl.Series("line", starts, dtype=pl.Int64),
         pl.Series("blank", blank, dtype=pl.Int8) == 1,
         problems,
     )
+
+
+def _lone_return(line: str) -> int | None:
+    """The column (1-based) of the first carriage return of a line that is not its end,
+    preferring one outside quotes (an even number of quotes before it)."""
+    body = line.removesuffix("\n").removesuffix("\r")
+    found = [i for i, c in enumerate(body) if c == "\r"]
+    if not found:
+        return None
+    outside = [i for i in found if body.count('"', 0, i) % 2 == 0]
+    return (outside or found)[0] + 1
+
+
+def _lone_return_error(name: str, line: int, column: int) -> InvalidEventLog:
+    return InvalidEventLog(
+        f"{name}, line {line}, column {column}: a carriage return that ends no line stands "
+        "outside quotes; save the file with Windows or Unix line ends, or quote the value."
+    )
+
+
+def _unreadable(
+    text: TextFile, name: str, line: int, reason: str, limits: ImportLimits
+) -> InvalidEventLog:
+    """The sentence for an error of the csv module at ``line``."""
+    if "new-line character seen in unquoted field" in reason:
+        with text.path.open(encoding="utf-8", newline="\n") as handle:
+            physical = next(itertools.islice(handle, line - 1, None), "")
+        column = _lone_return(physical)
+        if column is not None:
+            return _lone_return_error(name, line, column)
+    if reason.startswith("field larger than field limit"):
+        return InvalidEventLog(
+            f"{name}, line {line}: a quoted value is longer than {limits.max_line_length:,} "
+            "characters, more than any event log value needs; is a closing quote missing?"
+        )
+    return InvalidEventLog(f"{name}, line {line}: the CSV cannot be read ({reason}).")
+
+
+def _rows_frame(text: TextFile, delimiter: str, width: int) -> pl.DataFrame:
+    """The rows after the header as the csv module reads them, ``width`` text columns
+    (empty values null, short rows padded, long ones cut, as polars gives them), built in
+    chunks so that no more than ``CHUNK_ROWS`` rows are held as Python strings."""
+    chunks: list[pl.DataFrame] = []
+    columns: list[list[str | None]] = [[] for _ in range(width)]
+    names = [f"c{i}" for i in range(width)]
+
+    def flush() -> None:
+        chunks.append(
+            pl.DataFrame(
+                {n: pl.Series(n, c, dtype=pl.String) for n, c in zip(names, columns, strict=True)}
+            )
+        )
+        for column in columns:
+            column.clear()
+
+    with text.path.open(encoding="utf-8", newline="\n") as handle:
+        reader = csv.reader(handle, delimiter=delimiter, strict=True)
+        next(r for r in reader if r)  # the header (checked before)
+        for count, row in enumerate(reader, start=1):
+            for i, column in enumerate(columns):
+                column.append(row[i] or None if i < len(row) else None)
+            if count % CHUNK_ROWS == 0:
+                flush()
+    flush()
+    return pl.concat(chunks) if len(chunks) > 1 else chunks[0]
 
 
 def _has_no_quote(path: Path) -> bool:
@@ -200,6 +265,11 @@ def _check_lines(
     ).get_column("text")
     if lines.len() == 0 or lines[0] is None:
         return _check_rows(text, name, delimiter, limits)  # leading blank lines: rare
+    bodies = lines.str.strip_chars_end("\r")
+    lone = bodies.str.contains("\r", literal=True)
+    if lone.any():
+        at = int(lone.arg_true()[0])
+        raise _lone_return_error(name, at + 1, str(bodies[at]).index("\r") + 1)
     header = lines[0].rstrip("\r").split(delimiter)
     if len(header) > limits.max_columns:
         raise InvalidEventLog(
@@ -209,7 +279,7 @@ def _check_lines(
     rows = lines.slice(1)
     width = len(header)
     fields = rows.str.count_matches(delimiter, literal=True) + 1
-    is_blank = rows.is_null() | (rows == "\r")
+    is_blank = rows.is_null() | (bodies.slice(1) == "")
     wrong = ~is_blank & (fields != width)
     numbers = pl.int_range(2, rows.len() + 2, eager=True)
     problems = [

@@ -10,6 +10,9 @@ so that no temporary file is written.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +21,7 @@ import pm4py
 import polars as pl
 from pm4py.objects.bpmn.exporter import exporter as bpmn_exporter
 from pm4py.objects.bpmn.layout import layouter as bpmn_layouter
+from pm4py.objects.bpmn.obj import BPMN
 
 from app.mining.analysis.prepared import Prepared
 
@@ -85,6 +89,30 @@ def pm4py_frame(events: pl.DataFrame) -> pd.DataFrame:
     return frame
 
 
+_NOT_PLAIN = re.compile(r"[^\w ]")
+
+
+@contextmanager
+def _layout_names(model: Any) -> Iterator[None]:
+    """Plain stand-ins for the task names while pm4py lays the model out.
+
+    The layouter hands each name to Graphviz as a DOT label without escaping it: a name
+    like ``<b>`` is read as an HTML-like label (a syntax error for ``<script>...``), a
+    trailing backslash escapes the closing quote and ``\\N`` becomes the node's id. Only
+    the label's size matters there, so each name is drawn as text of the same length made
+    of letters, digits and spaces; the real names are back before the model is written.
+    """
+    tasks = [node for node in model.get_nodes() if isinstance(node, BPMN.Task)]
+    names = [task.get_name() for task in tasks]
+    for task, name in zip(tasks, names, strict=True):
+        task.set_name(_NOT_PLAIN.sub("x", str(name)))
+    try:
+        yield
+    finally:
+        for task, name in zip(tasks, names, strict=True):
+            task.set_name(name)
+
+
 def bpmn_model(events: pl.DataFrame, top_variants: int = 20, noise: float = 0.0) -> bytes:
     """A BPMN 2.0 XML model of the most frequent variants, by pm4py's inductive miner.
 
@@ -97,6 +125,7 @@ def bpmn_model(events: pl.DataFrame, top_variants: int = 20, noise: float = 0.0)
     if top_variants:
         frame = pm4py.filter_variants_top_k(frame, top_variants)
     model = pm4py.discover_bpmn_inductive(frame, noise_threshold=noise)
-    laid_out = bpmn_layouter.apply(model)
+    with _layout_names(model):
+        laid_out = bpmn_layouter.apply(model)
     xml: bytes = bpmn_exporter.serialize(laid_out)
     return xml

@@ -46,13 +46,19 @@ class NotLean(Exception):
 
 
 def _scan_bytes(path: Path, delimiter: bytes) -> tuple[int, bool]:
-    """The delimiters in the file, and whether it holds a double quote."""
-    delimiters, quoted = 0, False
+    """The delimiters in the file, and whether it holds a double quote or a carriage
+    return that is not part of a line end (the general reader refuses that)."""
+    delimiters, odd = 0, False
+    returns = line_ends = 0
+    previous = b""
     with path.open("rb") as handle:
         while chunk := handle.read(CHUNK):
             delimiters += chunk.count(delimiter)
-            quoted = quoted or b'"' in chunk
-    return delimiters, quoted
+            odd = odd or b'"' in chunk
+            returns += chunk.count(b"\r")
+            line_ends += chunk.count(b"\r\n") + (previous == b"\r" and chunk[:1] == b"\n")
+            previous = chunk[-1:]
+    return delimiters, odd or returns != line_ends
 
 
 def _header(path: Path) -> str:

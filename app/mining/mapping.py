@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from app.lib.errors import InvalidEventLog
+from app.lib.shown import shown
 
 __all__ = ["ROLES", "Mapping", "candidates", "normalise_header", "resolve_mapping"]
 
@@ -113,7 +114,7 @@ def resolve_mapping(
                 matches = [c for c in columns if c.lower() == wanted.lower()]
                 if len(matches) != 1:
                     raise InvalidEventLog(
-                        f"{name}: there is no column '{wanted}' for {FLAGS[role]} "
+                        f"{name}: there is no column '{shown(wanted)}' for {FLAGS[role]} "
                         f"(columns: {_list(columns)})."
                     )
                 wanted = matches[0]
@@ -126,9 +127,10 @@ def resolve_mapping(
         candidates = [c for known in KNOWN[role] for c in by_normal.get(known, [])]
         candidates = [c for c in candidates if c not in chosen.values()]
         if len(candidates) > 1 and not _same_content(frame, candidates):
+            quoted = [f"'{shown(c)}'" for c in candidates]
             raise InvalidEventLog(
                 f"{name}: the {role.replace('_', ' ')} column is ambiguous: "
-                f"{_words([repr(c) for c in candidates], 'and')} "
+                f"{_words(quoted, 'and')} "
                 f"{'both' if len(candidates) == 2 else 'all'} match; choose one with {FLAGS[role]}."
             )
         chosen[role] = candidates[0] if candidates else None
@@ -181,8 +183,8 @@ def candidates(
 
 
 def _list(columns: list[str], most: int = 12) -> str:
-    shown = ", ".join(f"'{c}'" for c in columns[:most])
-    return shown + (f" and {len(columns) - most} more" if len(columns) > most else "")
+    listed = ", ".join(f"'{shown(c)}'" for c in columns[:most])
+    return listed + (f" and {len(columns) - most} more" if len(columns) > most else "")
 
 
 def _words(items: list[str], conjunction: str = "or") -> str:

@@ -19,6 +19,7 @@ from typing import Any
 import polars as pl
 
 from app.lib.errors import InvalidEventLog, Problem
+from app.lib.shown import shown
 from app.mining.mapping import Mapping, resolve_mapping
 from app.mining.options import ImportOptions
 from app.mining.raw import RawTable, RowProblem
@@ -150,7 +151,7 @@ def normalise(
             stamps_text.is_not_null() & times.micros.is_null(),
             mapping.timestamp,
             lambda i: (
-                f"'{stamps_text[i]}' is not a valid date and time"
+                f"'{shown(stamps_text[i])}' is not a valid date and time"
                 + (f" in {timezone}" if times.naive and timezone != "UTC" else "")
             ),
         ),
@@ -160,7 +161,7 @@ def normalise(
             (
                 start_text.is_not_null() & start.micros.is_null(),
                 mapping.start_timestamp,
-                lambda i: f"'{start_text[i]}' is not a valid date and time",
+                lambda i: f"'{shown(start_text[i])}' is not a valid date and time",
             )
         )
     bad = pl.Series([False] * frame.height)
@@ -277,7 +278,8 @@ def _refuse_nul(frame: pl.DataFrame, name: str) -> None:
     for column, has in zip(found.columns, found.row(0), strict=True):
         if has:
             raise InvalidEventLog(
-                f"{name}: a value in column '{column}' holds a NUL character, which a text "
+                f"{name}: a value in column '{shown(column)}' holds a NUL character, which a "
+                "text "
                 "export never has."
             )
 
@@ -293,14 +295,14 @@ def _reject(
     first = problems[0]
     column = ""
     if first.column is not None and first.column in frame.columns:
-        column = f", column {frame.columns.index(first.column) + 1} ('{first.column}')"
+        column = f", column {frame.columns.index(first.column) + 1} ('{shown(first.column)}')"
     more = count - 1
     suffix = f" (and {more:,} more row{'s' if more > 1 else ''} with problems)" if more else ""
     raise InvalidEventLog(
         f"{name}, {unit} {first.line}{column}: {first.message}{suffix}; fix the file or import "
         "with --on-error skip to leave such rows out.",
         [
-            Problem(p.message + (f" (column '{p.column}')" if p.column else ""), (), p.line)
+            Problem(p.message + (f" (column '{shown(p.column)}')" if p.column else ""), (), p.line)
             for p in problems[:listed]
         ],
     )
@@ -325,7 +327,7 @@ def _pseudonymise(
             frame = frame.with_columns(hash_values(frame.get_column(target)))
         else:
             raise InvalidEventLog(
-                f"{name}: there is no column '{target}' to pseudonymise (columns: "
+                f"{name}: there is no column '{shown(target)}' to pseudonymise (columns: "
                 f"{', '.join(frame.columns[:12])})."
             )
     return events, frame

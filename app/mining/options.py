@@ -27,6 +27,8 @@ class ImportLimits:
     """Longest physical line of a CSV file, in characters."""
     max_columns: int = 2000
     """Most columns a CSV header or an XES event may have."""
+    max_trace_events: int = 100_000
+    """Most events one XES trace (one case) may hold: they are kept until its end."""
     max_row_errors_listed: int = 20
     """Row errors listed in a message or report (all are counted)."""
 

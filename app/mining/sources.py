@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import gzip
 import hashlib
+import re
 import tempfile
 import zipfile
 import zlib
@@ -14,6 +16,7 @@ from pathlib import Path
 from typing import BinaryIO, Literal, Protocol
 
 from app.lib.errors import InvalidEventLog, PayloadTooLarge
+from app.lib.shown import shown
 from app.mining.options import ImportLimits
 
 __all__ = [
@@ -168,17 +171,30 @@ def open_source(
                     with gzip.open(path, "rb") as source:
                         size = _copy_limited(source, target, name, compressed, limits, progress)
                 except (OSError, EOFError, zlib.error) as error:
-                    raise InvalidEventLog(f"{name}: not a readable gzip file ({error}).") from None
+                    if isinstance(error, OSError) and error.errno in _DISK_ERRORS:
+                        raise  # the disk, not the file
+                    reason = str(error)
+                    if reason.startswith("Not a gzipped file"):  # what follows the data
+                        reason = "its data is followed by bytes that are not gzip data"
+                    raise InvalidEventLog(
+                        f"{name}: not a readable gzip file ({shown(reason, 120)})."
+                    ) from None
             else:
                 size, inner_name = _unzip(path, name, target, compressed, limits, progress)
+        with plain.open("rb") as expanded:
+            _refuse_nested(expanded.read(4), name, inner_name)
         yield Source(name, plain, _detect_format(plain, inner_name, name), wrapper, size)
+
+
+_DRIVE = re.compile(r"[A-Za-z]:")
 
 
 def _only_member(archive: zipfile.ZipFile, name: str) -> zipfile.ZipInfo:
     """The one event log a zip must hold (folders and macOS metadata aside).
 
     Raises:
-        InvalidEventLog: none or several files, or an encrypted one.
+        InvalidEventLog: none or several files, an encrypted one, or one whose name
+            leaves the archive (an absolute path, ``..``), which no export has.
     """
     members = [
         m
@@ -188,15 +204,41 @@ def _only_member(archive: zipfile.ZipFile, name: str) -> zipfile.ZipInfo:
         and not m.filename.endswith(".DS_Store")
     ]
     if len(members) != 1:
-        listed = ", ".join(m.filename for m in members[:5]) or "none"
+        listed = ", ".join(shown(m.filename) for m in members[:5]) or "none"
         raise InvalidEventLog(
             f"{name}: a zip must hold exactly one event log, this one holds "
-            f"{len(members)} files ({listed})."
+            f"{len(members):,} files ({listed}{', ...' if len(members) > 5 else ''})."
         )
     member = members[0]
+    parts = member.filename.replace("\\", "/").split("/")
+    if member.filename.startswith(("/", "\\")) or ".." in parts or _DRIVE.match(parts[0]):
+        raise InvalidEventLog(
+            f"{name}: the zip holds '{shown(member.filename)}', a path that leaves the "
+            "archive, which no export has; it is refused as a likely attack."
+        )
     if member.flag_bits & 0x1:
         raise InvalidEventLog(f"{name}: the zip is encrypted.")
     return member
+
+
+def _refuse_nested(head: bytes, name: str, inner: str) -> None:
+    """Refuse an archive inside an archive (its expansion would escape the limits).
+
+    Args:
+        head: the first bytes of the expanded content.
+        name: the archive's name in messages.
+        inner: what ``open_source`` names the content (``name/member`` for a zip).
+
+    Raises:
+        InvalidEventLog: the content is itself a gzip or zip file.
+    """
+    if head[:2] == b"\x1f\x8b" or head[:4] == b"PK\x03\x04":
+        # a zip's member, or the file a gzip holds
+        held = inner.removeprefix(name + "/") if inner.startswith(name + "/") else Path(inner).name
+        raise InvalidEventLog(
+            f"{name}: '{shown(held)}' inside it is compressed again; expand the archive and "
+            "import the log it holds."
+        )
 
 
 def _unzip(
@@ -212,14 +254,34 @@ def _unzip(
             member = _only_member(archive, name)
             if member.file_size > limits.max_decompressed_bytes:
                 raise PayloadTooLarge(
-                    f"{name}: '{member.filename}' expands to {member.file_size:,} bytes, more "
-                    f"than the {limits.max_decompressed_bytes:,} an import may hold."
+                    f"{name}: '{shown(member.filename)}' expands to {member.file_size:,} bytes, "
+                    f"more than the {limits.max_decompressed_bytes:,} an import may hold."
                 )
             with archive.open(member) as source:
                 size = _copy_limited(source, target, name, compressed, limits, progress)
             return size, f"{name}/{member.filename}"
-    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as error:
-        raise InvalidEventLog(f"{name}: not a readable zip file ({error}).") from None
+    except _ZIP_ERRORS as error:
+        raise _unreadable_zip(name, error) from None
+
+
+_DISK_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS}
+_ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, OSError)
+
+
+def _unreadable_zip(name: str, error: BaseException) -> InvalidEventLog:
+    """The sentence for a zip the zipfile module cannot read.
+
+    Raises:
+        OSError: ``error`` is the disk's (full, read-only), not the file's.
+    """
+    if isinstance(error, OSError) and not isinstance(error, zipfile.BadZipFile):
+        if error.errno in _DISK_ERRORS:
+            raise error
+        # a damaged table of contents sends the reading before the start of the file
+        return InvalidEventLog(
+            f"{name}: not a readable zip file (its table of contents points outside the file)."
+        )
+    return InvalidEventLog(f"{name}: not a readable zip file ({shown(error, 120)}).")
 
 
 def copy_upload(source: BinaryIO, target: Path, max_bytes: int, name: str) -> int:
@@ -285,8 +347,8 @@ def _zip_head(path: Path, name: str, limit: int) -> tuple[bytes, bool, str]:
             with archive.open(member) as source:
                 data = source.read(limit)
             return data, member.file_size <= limit, f"{name}/{member.filename}"
-    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as error:
-        raise InvalidEventLog(f"{name}: not a readable zip file ({error}).") from None
+    except _ZIP_ERRORS as error:
+        raise _unreadable_zip(name, error) from None
 
 
 def read_head(path: Path, name: str, limit: int = 256 * 1024) -> Head:
@@ -312,4 +374,6 @@ def read_head(path: Path, name: str, limit: int = 256 * 1024) -> Head:
         with path.open("rb") as handle:
             data = handle.read(limit)
         complete = path.stat().st_size <= limit
+    if wrapper:
+        _refuse_nested(data, name, inner)
     return Head(data, head_format(data, inner, name), wrapper, complete)

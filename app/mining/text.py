@@ -81,9 +81,12 @@ def _scan(path: Path, encoding: str, name: str, limits: ImportLimits, out: Binar
         _Invalid: a byte sequence is not valid in ``encoding``.
         InvalidEventLog: a NUL character or a line longer than the limit.
     """
+    with path.open("rb") as handle:
+        skip, encoding = _without_bom(handle.read(4), encoding)
     decoder = codecs.getincrementaldecoder(encoding)("strict")
     line, tail, last = 1, 0, ""
     with path.open("rb") as handle:
+        handle.seek(skip)
         while True:
             chunk = handle.read(CHUNK)
             final = not chunk
@@ -121,6 +124,21 @@ def _scan(path: Path, encoding: str, name: str, limits: ImportLimits, out: Binar
             if final:
                 break
     return line - 1 if last == "\n" else line
+
+
+def _without_bom(head: bytes, encoding: str) -> tuple[int, str]:
+    """The bytes of a byte-order mark to skip, and the codec for the rest.
+
+    The codecs that drop the mark themselves (utf-8-sig, utf-16) report the place of a
+    bad byte after it, which would put the line and column of a message off by the mark.
+    """
+    if encoding == "utf-8-sig":
+        return (len(codecs.BOM_UTF8) if head.startswith(codecs.BOM_UTF8) else 0), "utf-8"
+    if encoding == "utf-16" and head.startswith(codecs.BOM_UTF16_LE):
+        return len(codecs.BOM_UTF16_LE), "utf-16-le"
+    if encoding == "utf-16" and head.startswith(codecs.BOM_UTF16_BE):
+        return len(codecs.BOM_UTF16_BE), "utf-16-be"
+    return 0, encoding
 
 
 def _too_long(name: str, line: int, limits: ImportLimits) -> None:
@@ -202,7 +220,8 @@ def utf8_text(
         raise InvalidEventLog(
             f"{where}: byte {byte} is not valid {encoding} text; check the encoding given."
         )
+    told = "UTF-16" if chosen.startswith("utf-16") else "UTF-8"  # as detected
     raise InvalidEventLog(
-        f"{where}: byte {byte} is not valid UTF-8 text; save the file as UTF-8 or name its "
+        f"{where}: byte {byte} is not valid {told} text; save the file as UTF-8 or name its "
         "encoding with --encoding."
     )

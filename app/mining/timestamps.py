@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import polars as pl
 
 from app.lib.errors import InvalidEventLog
+from app.lib.shown import shown
 
 __all__ = ["ParsedTimes", "check_timezone", "parse_timestamps"]
 
@@ -57,7 +58,8 @@ def check_timezone(timezone: str | None) -> str:
         pl.Series([0], dtype=pl.Datetime("us")).dt.replace_time_zone(timezone)
     except (ZoneInfoNotFoundError, ValueError, pl.exceptions.PolarsError):
         raise InvalidEventLog(
-            f"'{timezone}' is not a known time zone; use an IANA name such as America/Toronto."
+            f"'{shown(timezone)}' is not a known time zone; use an IANA name such as "
+            "America/Toronto."
         ) from None
     return timezone
 
@@ -133,17 +135,18 @@ def parse_timestamps(
     if len(used) > 1:
         a, b = (int(found[f].arg_max() or 0) for f in used[:2])
         raise InvalidEventLog(
-            f"{name}: column '{column}' mixes timestamp formats: {locate(a)} has "
-            f"'{text[a]}' but {locate(b)} has '{text[b]}'; export one format."
+            f"{name}: column '{shown(column)}' mixes timestamp formats: {locate(a)} has "
+            f"'{shown(text[a])}' but {locate(b)} has '{shown(text[b])}'; export one format."
         )
     if not present.any():
         raise InvalidEventLog(
-            f"{name}: column '{column}' holds no timestamp (every value is empty)."
+            f"{name}: column '{shown(column)}' holds no timestamp (every value is empty)."
         )
     if not used:
         first = int(present.arg_max() or 0)
         raise InvalidEventLog(
-            f"{name}, {locate(first)}: '{text[first]}' in column '{column}' is not a timestamp "
+            f"{name}, {locate(first)}: '{shown(text[first])}' in column '{shown(column)}' is "
+            "not a timestamp "
             "Handoff can read (ISO 8601, day/month/year, month/day/year or epoch seconds)."
         )
     family = used[0]
@@ -208,8 +211,9 @@ def _parse_iso(
     if with_offset.any() and without.any():
         a, b = int(with_offset.arg_max() or 0), int(without.arg_max() or 0)
         raise InvalidEventLog(
-            f"{name}: column '{column}' mixes times with and without a UTC offset: {locate(a)} "
-            f"has '{frame['t'][a]}' but {locate(b)} has '{frame['t'][b]}'."
+            f"{name}: column '{shown(column)}' mixes times with and without a UTC offset: "
+            f"{locate(a)} has '{shown(frame['t'][a])}' but {locate(b)} has "
+            f"'{shown(frame['t'][b])}'."
         )
     if with_offset.any():
         offset = parts.select(
@@ -241,7 +245,8 @@ def _parse_epoch(
     if seconds.any() and millis.any():
         a, b = int(seconds.arg_max() or 0), int(millis.arg_max() or 0)
         raise InvalidEventLog(
-            f"{name}: column '{column}' mixes epoch seconds ({locate(a)}) and milliseconds "
+            f"{name}: column '{shown(column)}' mixes epoch seconds ({locate(a)}) and "
+            "milliseconds "
             f"({locate(b)})."
         )
     scale = 1_000 if millis.any() else 1_000_000
@@ -270,13 +275,15 @@ def _parse_day_month(
         if day_evidence.any() and month_evidence.any():
             a, b = int(day_evidence.arg_max() or 0), int(month_evidence.arg_max() or 0)
             raise InvalidEventLog(
-                f"{name}: column '{column}' mixes day-first and month-first dates: "
-                f"{locate(a)} has '{frame['t'][a]}' but {locate(b)} has '{frame['t'][b]}'."
+                f"{name}: column '{shown(column)}' mixes day-first and month-first dates: "
+                f"{locate(a)} has '{shown(frame['t'][a])}' but {locate(b)} has "
+                f"'{shown(frame['t'][b])}'."
             )
         if not day_evidence.any() and not month_evidence.any():
             example = frame["t"].drop_nulls()[0]
             raise InvalidEventLog(
-                f"{name}: the dates in column '{column}' (like '{example}') could be day-first "
+                f"{name}: the dates in column '{shown(column)}' (like '{shown(example)}') "
+                "could be day-first "
                 "or month-first; say which with --dayfirst or --monthfirst."
             )
         dayfirst = bool(day_evidence.any())

@@ -8,6 +8,7 @@ numbers without ``.0``) so that export, import and export again give identical b
 from __future__ import annotations
 
 import difflib
+import reprlib
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 from app.domain.processes.rules import check_process
 from app.domain.processes.schemas import FlowFile, ProcessFile, StepFile, VersionFile
 from app.lib.errors import InvalidProcess, Problem
+from app.lib.shown import shown
 
 __all__ = [
     "dump_process_yaml",
@@ -46,8 +48,28 @@ _TEXT_KEYS = {"slug", "id", "from", "to", "label"}
 """Keys whose values are identifiers: kept as written, never read as numbers or dates."""
 
 
+MAX_ALIAS_VALUES = 100_000
+"""Most values aliases may add to a file (each alias repeats its anchor's values)."""
+_KINDS = {
+    "tag:yaml.org,2002:int": "a number",
+    "tag:yaml.org,2002:float": "a number",
+    "tag:yaml.org,2002:timestamp": "a date",
+}
+
+
 class _LineLoader(yaml.SafeLoader):
     """SafeLoader that records lines and refuses duplicate keys."""
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep)
+        except (ValueError, OverflowError):  # too many digits, a 13th month
+            kind = _KINDS.get(node.tag, f"a value tagged {shown(node.tag)}")
+            raise _LocatedError(
+                node.start_mark.line + 1,
+                node.start_mark.column + 1,
+                f"'{shown(node.value, 43)}' cannot be read as {kind}",
+            ) from None
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> _Mapping:
@@ -64,7 +86,7 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> _Mapping:
             raise _LocatedError(
                 line,
                 key_node.start_mark.column + 1,
-                f"duplicate key '{key}' (first given on line {mapping.key_lines[key]})",
+                f"duplicate key '{shown(key)}' (first given on line {mapping.key_lines[key]})",
             )
         if key in _TEXT_KEYS and isinstance(value_node, yaml.ScalarNode) and value_node.value:
             mapping[key] = value_node.value  # "010" stays "010", not the number 8
@@ -89,6 +111,53 @@ class _LocatedError(Exception):
     def __init__(self, line: int, column: int, message: str) -> None:
         super().__init__(message)
         self.line, self.column, self.message = line, column, message
+
+
+def _check_aliases(root: yaml.Node) -> None:
+    """Refuse a document whose aliases repeat more than ``MAX_ALIAS_VALUES`` values (a
+    "billion laughs": nine aliases of nine aliases of ... expand to billions of values).
+
+    Each node is counted once with all it holds, so the expansion is measured without
+    being made. A node that holds itself is left to the constructor, which refuses it.
+
+    Raises:
+        _LocatedError: at the anchor whose repetition goes over the limit.
+    """
+    sizes: dict[int, int] = {}
+    added = 0
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    open_nodes: set[int] = set()
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        if done:
+            open_nodes.discard(key)
+            children = _children(node)
+            sizes[key] = 1 + sum(sizes.get(id(child), 0) for child in children)
+            continue
+        if key in sizes:  # a repetition: an alias of an anchor already counted
+            added += sizes[key]
+            if added > MAX_ALIAS_VALUES:
+                raise _LocatedError(
+                    node.start_mark.line + 1,
+                    node.start_mark.column + 1,
+                    f"the aliases of this anchor repeat it into more than {MAX_ALIAS_VALUES:,} "
+                    "values, which a process definition never needs",
+                )
+            continue
+        if key in open_nodes:
+            return  # it holds itself
+        open_nodes.add(key)
+        stack.append((node, True))
+        stack.extend((child, False) for child in reversed(_children(node)))
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
 
 
 def _line_of(root: Any, path: tuple[str | int, ...]) -> int | None:
@@ -129,6 +198,22 @@ def _allowed_keys(path: tuple[str | int, ...]) -> list[str]:
     return [field.alias or name for name, field in model.model_fields.items()]
 
 
+class _Short(reprlib.Repr):
+    """Values shown in messages: a few items of a list, the start of a long text."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.maxstring = self.maxother = self.maxlong = 60
+
+    def repr_int(self, x: int, level: int) -> str:
+        if x.bit_length() > 4000:  # printing it would be slow, or refused past 4,300 digits
+            return f"a number of about {int(x.bit_length() * 0.30103) + 1:,} digits"
+        return super().repr_int(x, level)
+
+
+_SHORT = _Short()
+
+
 def pydantic_problems(error: ValidationError) -> list[Problem]:
     """Plain-language problems from a pydantic validation error of a process document.
 
@@ -153,7 +238,7 @@ def pydantic_problems(error: ValidationError) -> list[Problem]:
             text = str(item["msg"])
             message = f"{text[:1].lower()}{text[1:]}"
             if kind not in {"model_type", "list_type", "dict_type"} and "input" in item:
-                message += f" (got {repr(item['input'])[:60]})"
+                message += f" (got {_SHORT.repr(item['input'])[:60]})"
             problems.append(Problem(message, path))
     return problems
 
@@ -171,7 +256,7 @@ def raise_if_invalid(problems: list[Problem], source: str | None = None) -> None
     if first.line is not None:
         where.append(f"line {first.line}")
     prefix = ", ".join(where)
-    key = f"{first.dotted}: " if first.path else ""
+    key = f"{shown(first.dotted, 200)}: " if first.path else ""
     message = f"{prefix + ': ' if prefix else ''}{key}{first.message}"
     if len(problems) > 1:
         more = len(problems) - 1
@@ -196,8 +281,13 @@ def parse_process_yaml(text: str, source: str = "<text>") -> ProcessFile:
     >>> parse_process_yaml(text).slug
     'x'
     """
+    loader: _LineLoader | None = None
     try:
-        data = yaml.load(text, Loader=_LineLoader)  # a SafeLoader subclass
+        loader = _LineLoader(text)  # a SafeLoader subclass; it checks the characters first
+        node = loader.get_single_node()
+        if node is not None:
+            _check_aliases(node)
+        data = loader.construct_document(node) if node is not None else None
     except _LocatedError as error:
         raise InvalidProcess(
             f"{source}, line {error.line}, column {error.column}: {error.message}."
@@ -207,12 +297,24 @@ def parse_process_yaml(text: str, source: str = "<text>") -> ProcessFile:
         where = f", line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         reason = error.problem or error.context or "not valid YAML"
         raise InvalidProcess(f"{source}{where}: {reason} (not valid YAML).") from None
+    except yaml.reader.ReaderError as error:
+        line = text.count("\n", 0, error.position) + 1
+        column = error.position - text.rfind("\n", 0, error.position)
+        character = f"U+{error.character:04X}" if isinstance(error.character, int) else "?"
+        raise InvalidProcess(
+            f"{source}, line {line}, column {column}: the character {character} is "
+            "not allowed in YAML (not valid YAML)."
+        ) from None
     except yaml.YAMLError as error:
-        raise InvalidProcess(f"{source}: not valid YAML ({error}).") from None
+        reason = " ".join(str(error).split())
+        raise InvalidProcess(f"{source}: not valid YAML ({reason}).") from None
     except RecursionError:
         raise InvalidProcess(
             f"{source}: the YAML is nested too deeply to be a process definition."
         ) from None
+    finally:
+        if loader is not None:
+            loader.dispose()
     if data is None:
         raise InvalidProcess(f"{source}: the file is empty; it must describe one process.")
     if not isinstance(data, _Mapping):
