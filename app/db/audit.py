@@ -24,7 +24,7 @@ from app.db.audit_tables import SPECS, Lookup, Spec
 from app.db.models import AuditEntry
 from app.lib.actor import actor
 
-__all__ = ["note_change"]
+__all__ = ["note_change", "note_creation"]
 
 PENDING = "handoff_audit"
 """The key in ``Session.info`` of the changes not yet written: (transaction, change)."""
@@ -231,6 +231,15 @@ def note_change(
         session,
         Change("update", spec.entity, _ident(type(row), values), key, process, before, after),
     )
+
+
+def note_creation(session: Session, row: SQLModel) -> None:
+    """Record the creation of a tracked row that was stored without the session (a staged
+    event log made visible at the end of its import), written with the session's
+    transaction."""
+    spec = SPECS[type(row)]
+    look = Lookup(session.connection())
+    _keep(session, _whole(spec, type(row), "create", look, _values(row)))
 
 
 @event.listens_for(Session, "before_commit")

@@ -192,6 +192,13 @@ class EventLog(SQLModel, table=True):
     created_at: datetime = Field(
         default_factory=_now, sa_column=Column(DateTime(timezone=True), nullable=False)
     )
+    """When the log was stored (made visible); while it is staged, its last progress."""
+    importer: str | None = Field(default=None, max_length=100)
+    """Set while the log is staged: the import (``host:pid:tag``) storing its events in
+    separately committed batches (SQLite). A staged log is invisible to every read and
+    list; it is made visible (None) in one short transaction at the end of its import, or
+    removed with its events when the import fails or its process stops
+    (``workers.sweep_staged_logs``)."""
 
 
 class Event(SQLModel, table=True):
@@ -199,7 +206,8 @@ class Event(SQLModel, table=True):
 
     ``log_id`` carries no foreign key on purpose: checking it row by row made a COPY of a
     million events 2.3 s slower on PostgreSQL. Events are written only inside the
-    transaction that creates their log and deleted with it (event_logs.services).
+    transaction that creates their log, or (SQLite) under their staged log, and deleted
+    with it (event_logs.services, workers.discard_staged_log).
     """
 
     __tablename__ = "event"

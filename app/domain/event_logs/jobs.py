@@ -151,9 +151,9 @@ class ImportRunner:
     """This process's worker of the import queue: one thread, one job at a time.
 
     Progress is kept in memory (``live``) and served from there to requests reaching this
-    process. It is also written to the job's row (for the other processes), except on
-    SQLite: there the import's own transaction holds the one write lock, so a progress
-    write from the same thread would wait on itself.
+    process. It is also written to the job's row (for the other processes) every
+    ``PROGRESS_EVERY_S``: on SQLite too, where the import holds the write lock only while
+    it commits a batch of events (``services``).
     """
 
     def __init__(self, engine: Engine, limits: ImportLimits, workdir: Path, worker: str) -> None:
@@ -162,7 +162,6 @@ class ImportRunner:
         self.workdir = workdir
         self.worker = worker
         self.live: dict[str, tuple[float, str]] = {}
-        self.store_progress = engine.dialect.name != "sqlite"
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="handoff-import", daemon=True)
@@ -204,7 +203,9 @@ class ImportRunner:
         self.wake()
         return job
 
-    def _update(self, job_id: str, **changes: object) -> None:
+    def _update(self, job_id: str, drop_upload: bool = False, **changes: object) -> None:
+        """Change the job while this process holds it; ``drop_upload`` deletes its stored
+        upload in the same transaction (a job seen done or refused has none left)."""
         with session_scope(self.engine) as session:
             job = session.get(ImportJob, job_id)
             if job is None or job.worker != self.worker:
@@ -215,6 +216,8 @@ class ImportRunner:
             if job.state == "running":
                 job.heartbeat_at = job.updated_at
             session.add(job)
+            if drop_upload:
+                session.connection().execute(delete(_UPLOADS).where(_UPLOADS.c.job_id == job_id))
             commit(session)
 
     def _loop(self) -> None:
@@ -264,7 +267,7 @@ class ImportRunner:
             nonlocal last
             self.live[job_id] = (share, phase)
             at = time.monotonic()
-            if self.store_progress and at - last >= PROGRESS_EVERY_S:
+            if at - last >= PROGRESS_EVERY_S:
                 last = at
                 self._update(job_id, share=share, phase=phase)
 
@@ -294,11 +297,16 @@ class ImportRunner:
                     outcome = {"log_id": row.id, "created": created, "rows_read": row.rows_read}
             finally:
                 ACTOR.reset(token)
-            self._update(job_id, state="done", share=1.0, phase="done", **outcome)
+            self._update(job_id, drop_upload=True, state="done", share=1.0, phase="done", **outcome)
         except DomainError as error:
             problems = [p.as_dict() for p in error.problems] or None
             self._update(
-                job_id, state="failed", phase="failed", error=error.message, problems=problems
+                job_id,
+                drop_upload=True,
+                state="failed",
+                phase="failed",
+                error=error.message,
+                problems=problems,
             )
         except Exception:
             log.exception("Import job %s failed", job_id)
