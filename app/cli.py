@@ -510,6 +510,36 @@ def _map_log(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _backup(args: argparse.Namespace, settings: Settings) -> int:
+    from app.db.backup import backup
+
+    bar = _ProgressBar()
+    try:
+        summary = backup(settings.resolved_database_url, args.file, progress=bar)
+    finally:
+        bar.close()
+    print(summary.describe())
+    return 0
+
+
+def _restore(args: argparse.Namespace, settings: Settings) -> int:
+    from app.db.backup import VerificationFailed, restore
+
+    bar = _ProgressBar()
+    try:
+        try:
+            summary = restore(
+                settings.resolved_database_url, args.file, replace=args.replace, progress=bar
+            )
+        finally:
+            bar.close()
+    except VerificationFailed as error:  # not the file's fault: an internal error
+        print(f"handoff: {error}", file=sys.stderr)
+        return EXIT_INTERNAL
+    print(summary.describe())
+    return 0
+
+
 def replace_log(args: argparse.Namespace, log: Path) -> argparse.Namespace:
     """The same flags for another log file."""
     return argparse.Namespace(**{**vars(args), "log": log})
@@ -793,6 +823,22 @@ def _parser() -> argparse.ArgumentParser:
         "--split", metavar="DATE", help="compare the cases starting before and after DATE"
     )
     mapped.set_defaults(run=_map_log)
+
+    saved = commands.add_parser(
+        "backup", help="write the whole database to one portable file (while the service runs)"
+    )
+    saved.add_argument("file", type=Path, metavar="FILE", help="the backup to write (a .zip)")
+    saved.set_defaults(run=_backup)
+    back = commands.add_parser(
+        "restore", help="load a backup into an empty database (SQLite or PostgreSQL)"
+    )
+    back.add_argument("file", type=Path, metavar="FILE", help="a file written by handoff backup")
+    back.add_argument(
+        "--replace",
+        action="store_true",
+        help="replace everything the database holds (in one transaction)",
+    )
+    back.set_defaults(run=_restore)
 
     from app.domain.actions.commands import add_action_commands
 
