@@ -34,20 +34,16 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import http.client
 import json
-import math
 import os
 import re
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -55,7 +51,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import common
-from common import ROOT, run_child
+from common import ROOT, Server, handoff, handoff_env, percentile, run_child
 
 SIZE_STEPS = ("pm4py", "analysis", "map", "sqlite", "postgresql")
 SERVER_STEPS = ("api", "health", "map300")
@@ -150,22 +146,6 @@ def step_pm4py(size: int, path: Path, scratch: Path, timeout: float) -> Measure:
     if f["rows"] != size:
         measure.problem = f"n/a (pm4py kept {f['rows']:,} of {size:,} rows)"
     return measure
-
-
-def handoff_env(data_dir: Path, database_url: str | None = None) -> dict[str, str]:
-    env = {**os.environ, "HANDOFF_DATA_DIR": str(data_dir), "HANDOFF_LOAD_SAMPLES": "false"}
-    if database_url:
-        env["HANDOFF_DATABASE_URL"] = database_url
-    else:
-        env.pop("HANDOFF_DATABASE_URL", None)
-    return env
-
-
-def handoff(*arguments: str) -> list[str]:
-    executable = common.handoff_executable()
-    if executable is None:
-        raise FileNotFoundError("no handoff command in .venv/bin: run `make run` first")
-    return [str(executable), *arguments]
 
 
 def check_document(document: Any, size: int) -> str:
@@ -304,108 +284,6 @@ def too_big(step: str, size: int, results: list[SizeResult]) -> str:
 # --- against a running server ----------------------------------------------------------------
 
 
-@dataclass
-class Reply:
-    status: int
-    headers: dict[str, str]
-    body: bytes
-    ms: float
-
-
-class Server:
-    """`handoff serve` on a free port with its own data folder (SQLite), anonymous read."""
-
-    def __init__(self, data_dir: Path) -> None:
-        self.data_dir = data_dir
-        self.port = common.free_port()
-        self.process: subprocess.Popen[bytes] | None = None
-        self.log = data_dir.parent / "serve.log"
-
-    def import_log(self, size: int, path: Path, timeout: float) -> tuple[Measure, str]:
-        return run_import(size, path, self.data_dir, None, timeout)
-
-    def start(self) -> str:
-        """Start and wait for /health; '' or why it did not come up."""
-        env = {**handoff_env(self.data_dir), "HANDOFF_ANONYMOUS_ROLE": "viewer"}
-        command = handoff("serve", "--host", "127.0.0.1", "--port", str(self.port))
-        with self.log.open("wb") as out:
-            self.process = subprocess.Popen(
-                command, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=ROOT
-            )
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                return f"handoff serve exited with {self.process.returncode}: {self.last_log()}"
-            with suppress(OSError):
-                if self.get("/health", timeout=2).status == 200:
-                    return ""
-            time.sleep(0.2)
-        return "handoff serve did not answer /health within 120 s"
-
-    def last_log(self) -> str:
-        lines = (
-            self.log.read_text(errors="replace").strip().splitlines() if self.log.exists() else []
-        )
-        return lines[-1] if lines else "(no output)"
-
-    def get(self, path: str, timeout: float = 600) -> Reply:
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
-        try:
-            started = time.perf_counter()
-            connection.request("GET", path)
-            response = connection.getresponse()
-            body = response.read()
-            ms = (time.perf_counter() - started) * 1000
-            headers = {k.lower(): v for k, v in response.getheaders()}
-            return Reply(response.status, headers, body, ms)
-        finally:
-            connection.close()
-
-    def when_ready(self, path: str, timeout: float) -> tuple[Reply, float, int]:
-        """GET until 200: 202 answers are polled after their Retry-After.
-
-        Returns the final reply, the seconds from the first request, and the 202s seen.
-
-        Raises:
-            RuntimeError: another status, or no 200 within the timeout.
-        """
-        started = time.perf_counter()
-        accepted = 0
-        while True:
-            reply = self.get(path, timeout=timeout)
-            if reply.status == 200:
-                return reply, time.perf_counter() - started, accepted
-            if reply.status != 202:
-                raise RuntimeError(f"{path} answered {reply.status}: {reply.body[:200]!r}")
-            accepted += 1
-            if time.perf_counter() - started > timeout:
-                raise RuntimeError(f"{path} still 202 after {timeout:.0f} s")
-            try:
-                wait = float(reply.headers.get("retry-after", "1"))
-            except ValueError:
-                wait = 1.0
-            time.sleep(min(max(wait, 0.1), 5.0))
-
-    def stop(self) -> float | None:
-        """Stop the server; its peak RSS in MiB, the processes it started included."""
-        if self.process is None or self.process.returncode is not None:
-            return None
-        pid = self.process.pid
-        self.process.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + 20
-        while True:
-            done, status, usage = os.wait4(pid, os.WNOHANG)
-            if done:
-                break
-            if time.monotonic() > deadline:
-                self.process.kill()
-                _, status, usage = os.wait4(pid, 0)
-                break
-            time.sleep(0.1)
-        self.process.returncode = os.waitstatus_to_exitcode(status)
-        return usage.ru_maxrss / 1024
-
-
 @contextmanager
 def polling(server: Server, every_s: float) -> Iterator[list[tuple[float, float, int]]]:
     """Poll /health from a thread; yields the (started, ms, status) samples as they come."""
@@ -429,12 +307,6 @@ def polling(server: Server, every_s: float) -> Iterator[list[tuple[float, float,
     finally:
         stop.set()
         thread.join(timeout=60)
-
-
-def percentile(values: list[float], p: float) -> float:
-    """Nearest-rank percentile."""
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, math.ceil(p / 100 * len(ordered)) - 1))]
 
 
 @dataclass
@@ -464,7 +336,8 @@ def server_steps(args: argparse.Namespace, scratch: Path, notes: list[str]) -> l
     if not targets:
         return []
     directory = Path(tempfile.mkdtemp(dir=scratch, prefix="serve-"))
-    server = Server(directory / "data")
+    data_dir = directory / "data"
+    server = Server(data_dir, {**handoff_env(data_dir), "HANDOFF_ANONYMOUS_ROLE": "viewer"})
     wanted = {
         "api": (args.api_size, common.generate_log.BASE_ACTIVITIES),
         "health": (args.health_size, common.generate_log.BASE_ACTIVITIES),
@@ -479,7 +352,7 @@ def server_steps(args: argparse.Namespace, scratch: Path, notes: list[str]) -> l
             path, note = common.log_file(args.out, size, args.seed, activities)
             if note not in notes:
                 notes.append(note)
-            measure, log_id = server.import_log(size, path, args.timeout)
+            measure, log_id = run_import(size, path, data_dir, None, args.timeout)
             if not measure.ok:
                 target.measured = f"import failed: {measure.problem}"
                 continue
@@ -854,7 +727,7 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(text)
     if not args.no_results:
-        args.results.write_text(markdown)
+        common.write_results(args.results, markdown)
         shown = args.results.resolve()
         print(f"\nwrote {shown.relative_to(ROOT) if shown.is_relative_to(ROOT) else shown}")
     print(f"{(time.perf_counter() - started) / 60:.1f} minutes")

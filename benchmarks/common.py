@@ -1,17 +1,23 @@
-"""Plumbing of the benchmark driver (benchmarks/bench.py): child processes, logs, machine.
+"""Plumbing of the benchmark scripts (bench.py, load.py): child processes, logs, servers, machine.
 
 - ``run_child``: one command to completion, its wall seconds and its own peak RSS (from
   ``os.wait4``, so every run reports its own peak, children included);
 - ``log_file``: the cached generated CSV for a size (benchmarks/out/, generated once);
 - ``PostgresServer``: the test suite's throw-away PostgreSQL cluster, one database per run;
+- ``Server``: ``handoff serve`` on a free port with its own data folder, its peak RSS at stop;
+- ``write_results``, ``write_section``: RESULTS.md, bench.py's text and the marked sections of
+  the other scripts, so that neither clobbers the other;
 - ``machine``, ``load``: the description of the machine and how busy it was;
 - ``text_table``, ``markdown_table``: rows of cells as aligned text or Markdown.
 """
 
 from __future__ import annotations
 
+import http.client
+import math
 import os
 import platform
+import re
 import signal
 import socket
 import sqlite3
@@ -39,18 +45,26 @@ __all__ = [
     "BENCHMARKS",
     "ROOT",
     "PostgresServer",
+    "Reply",
     "Run",
+    "Server",
     "failure",
     "free_port",
     "generate_log",
+    "handoff",
+    "handoff_env",
     "handoff_executable",
     "load",
     "log_file",
     "machine",
     "markdown_table",
+    "percentile",
     "run_child",
+    "section",
     "text_table",
     "warm",
+    "write_results",
+    "write_section",
 ]
 
 
@@ -130,6 +144,143 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+# --- a running server ------------------------------------------------------------------------
+
+
+def handoff(*arguments: str) -> list[str]:
+    """The `handoff` command with its arguments.
+
+    Raises:
+        FileNotFoundError: no `handoff` in .venv/bin.
+    """
+    executable = handoff_executable()
+    if executable is None:
+        raise FileNotFoundError("no handoff command in .venv/bin: run `make run` first")
+    return [str(executable), *arguments]
+
+
+def handoff_env(data_dir: Path, database_url: str | None = None) -> dict[str, str]:
+    """The environment of a `handoff` child: its own data folder, no samples, SQLite or URL."""
+    env = {**os.environ, "HANDOFF_DATA_DIR": str(data_dir), "HANDOFF_LOAD_SAMPLES": "false"}
+    if database_url:
+        env["HANDOFF_DATABASE_URL"] = database_url
+    else:
+        env.pop("HANDOFF_DATABASE_URL", None)
+    return env
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    ms: float
+
+
+class Server:
+    """`handoff serve` on a free port with its own data folder (by default SQLite, no samples:
+    `handoff_env`; pass `env` for anything else). Its console goes to ``serve.log`` next to
+    the data folder."""
+
+    def __init__(self, data_dir: Path, env: dict[str, str] | None = None) -> None:
+        self.data_dir = data_dir
+        self.env = env if env is not None else handoff_env(data_dir)
+        self.port = free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+        self.log = data_dir.parent / "serve.log"
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 120) -> str:
+        """Start and wait for /health; '' or why it did not come up."""
+        command = handoff("serve", "--host", "127.0.0.1", "--port", str(self.port))
+        with self.log.open("wb") as out:
+            self.process = subprocess.Popen(
+                command, stdout=out, stderr=subprocess.STDOUT, env=self.env, cwd=ROOT
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                return f"handoff serve exited with {self.process.returncode}: {self.last_log()}"
+            with suppress(OSError):
+                if self.get("/health", timeout=2).status == 200:
+                    return ""
+            time.sleep(0.2)
+        return f"handoff serve did not answer /health within {timeout:.0f} s"
+
+    def console(self) -> str:
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+    def last_log(self) -> str:
+        lines = self.console().strip().splitlines()
+        return lines[-1] if lines else "(no output)"
+
+    def get(self, path: str, timeout: float = 600) -> Reply:
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        try:
+            started = time.perf_counter()
+            connection.request("GET", path)
+            response = connection.getresponse()
+            body = response.read()
+            ms = (time.perf_counter() - started) * 1000
+            headers = {k.lower(): v for k, v in response.getheaders()}
+            return Reply(response.status, headers, body, ms)
+        finally:
+            connection.close()
+
+    def when_ready(self, path: str, timeout: float) -> tuple[Reply, float, int]:
+        """GET until 200: 202 answers are polled after their Retry-After.
+
+        Returns the final reply, the seconds from the first request, and the 202s seen.
+
+        Raises:
+            RuntimeError: another status, or no 200 within the timeout.
+        """
+        started = time.perf_counter()
+        accepted = 0
+        while True:
+            reply = self.get(path, timeout=timeout)
+            if reply.status == 200:
+                return reply, time.perf_counter() - started, accepted
+            if reply.status != 202:
+                raise RuntimeError(f"{path} answered {reply.status}: {reply.body[:200]!r}")
+            accepted += 1
+            if time.perf_counter() - started > timeout:
+                raise RuntimeError(f"{path} still 202 after {timeout:.0f} s")
+            try:
+                wait = float(reply.headers.get("retry-after", "1"))
+            except ValueError:
+                wait = 1.0
+            time.sleep(min(max(wait, 0.1), 5.0))
+
+    def stop(self) -> float | None:
+        """Stop the server; its peak RSS in MiB, the processes it started included."""
+        if self.process is None or self.process.returncode is not None:
+            return None
+        pid = self.process.pid
+        self.process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 20
+        while True:
+            done, status, usage = os.wait4(pid, os.WNOHANG)
+            if done:
+                break
+            if time.monotonic() > deadline:
+                self.process.kill()
+                _, status, usage = os.wait4(pid, 0)
+                break
+            time.sleep(0.1)
+        self.process.returncode = os.waitstatus_to_exitcode(status)
+        return usage.ru_maxrss / 1024
+
+
+def percentile(values: list[float], p: float) -> float:
+    """Nearest-rank percentile."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(p / 100 * len(ordered)) - 1))]
 
 
 # --- the log files ---------------------------------------------------------------------------
@@ -282,6 +433,41 @@ def machine(postgres_version: str = "") -> str:
     if postgres_version:
         parts.append(f"PostgreSQL {postgres_version} (test cluster: fsync=off)")
     return ", ".join(parts)
+
+
+# --- RESULTS.md ------------------------------------------------------------------------------
+# bench.py owns the file's unmarked text and rewrites it whole; other scripts (load.py) own a
+# marked section each, which they rewrite alone and which bench.py carries over.
+
+_SECTION = re.compile(
+    r"<!-- section (?P<name>[\w.-]+)[^>]*-->\n.*?<!-- end of section (?P=name) -->\n?", re.S
+)
+
+
+def section(name: str, markdown: str) -> str:
+    """`markdown` between the markers of section `name`."""
+    return (
+        f"<!-- section {name}: written by benchmarks/{name}.py, kept by bench.py -->\n"
+        f"{markdown.rstrip()}\n<!-- end of section {name} -->\n"
+    )
+
+
+def write_results(path: Path, markdown: str) -> None:
+    """Rewrite the file with `markdown`, keeping every marked section already in it."""
+    old = path.read_text() if path.exists() else ""
+    kept = [m.group(0) for m in _SECTION.finditer(old)]
+    path.write_text("\n".join([markdown.rstrip() + "\n", *kept]))
+
+
+def write_section(path: Path, name: str, markdown: str) -> None:
+    """Replace section `name` of the file (append it when missing); leave the rest alone."""
+    old = path.read_text() if path.exists() else ""
+    new = section(name, markdown)
+    for m in _SECTION.finditer(old):
+        if m.group("name") == name:
+            path.write_text(old[: m.start()] + new + old[m.end() :])
+            return
+    path.write_text((old.rstrip() + "\n\n" if old.strip() else "") + new)
 
 
 # --- tables ----------------------------------------------------------------------------------
