@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Annotated
+
+from pydantic import AfterValidator
 
 from app.lib.errors import InvalidRequest
 
-__all__ = ["instant", "iso_utc"]
+__all__ = ["UtcDatetime", "as_utc", "instant", "iso_utc"]
 
 
 def instant(text: str | None, what: str) -> int | None:
@@ -36,3 +39,17 @@ def iso_utc(micros: int) -> str:
     '1970-01-02T00:00:00Z'
     """
     return datetime.fromtimestamp(micros / 1e6, UTC).isoformat().replace("+00:00", "Z")
+
+
+def as_utc(moment: datetime) -> datetime:
+    """An instant with its offset: one without (SQLite keeps none) is UTC.
+
+    >>> as_utc(datetime(2025, 1, 2, 3, 4)).isoformat()
+    '2025-01-02T03:04:00+00:00'
+    """
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(as_utc)]
+"""An instant in an API document: always with its offset, as RFC 3339 (and the OpenAPI
+``date-time`` format) requires, whichever database it was read from."""

@@ -184,6 +184,12 @@ def test_analysis_bad_requests(loaded: tuple[Client, int]) -> None:
     )
     assert_problem(client.get(f"/api/event-logs/{log_id}/cases/nope"), 404, "has no case 'nope'")
     assert_problem(client.get(f"/api/event-logs/{log_id}/cases?kind=bogus"), 400)
+    assert_problem(
+        client.get(f"/api/event-logs/{log_id}/cases?kind=handoff&from_department=Roads"),
+        400,
+        "need to_department",
+    )
+    assert_problem(client.get(f"/api/event-logs/{log_id}/cases?kind=variant&rank=0"), 400)
     filtered = client.get(
         f"/api/event-logs/{log_id}/analysis?department=Councillor%20Office"
     ).json()

@@ -356,6 +356,8 @@ def test_filters_and_paging(catalogue: Client) -> None:
     assert_problem(
         catalogue.get("/api/audit", params={"entity": "events"}), 400, "entity is one of"
     )
+    huge = {"offset": 2**64}  # an SQL OFFSET no database can take
+    assert_problem(catalogue.get("/api/processes/pothole/history", params=huge), 400, "offset")
     processes = audit(catalogue, process="permit-question")
     assert processes and {e["process"] for e in processes} == {"permit-question"}
 

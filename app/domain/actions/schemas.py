@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from app.lib.times import UtcDatetime
 
 __all__ = [
     "STATES",
@@ -109,7 +111,7 @@ class CommentPublic(BaseModel):
     id: int
     username: str
     text: str
-    at: datetime
+    at: UtcDatetime
 
 
 class MeasurementPublic(BaseModel):
@@ -121,7 +123,7 @@ class MeasurementPublic(BaseModel):
     value: float | None
     state: str
     note: str | None
-    measured_at: datetime
+    measured_at: UtcDatetime
 
 
 class ActionPublic(BaseModel):
@@ -153,8 +155,8 @@ class ActionPublic(BaseModel):
     target: float
     outcome: Outcome
     created_by: str
-    created_at: datetime
-    updated_at: datetime
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
 
 
 class ActionDetail(ActionPublic):

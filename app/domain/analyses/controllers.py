@@ -15,6 +15,7 @@ from app.db.engine import commit
 from app.domain.analyses import services
 from app.domain.analyses.mapping import mapping_document, replace_mapping
 from app.domain.deps import DbSession, IdPath
+from app.lib.errors import InvalidRequest
 from app.lib.times import instant
 from app.mining.analysis import Filters, conformance, repeats
 from app.mining.analysis.calendar import calendar_from
@@ -61,6 +62,18 @@ def provide_filters(
         variant=tuple(variant) if variant else None,
         where=where_pairs(where or []),
     )
+
+
+FINDING_NEEDS: dict[str, tuple[str, ...]] = {
+    "handoff": ("from_department", "to_department"),
+    "pingpong": ("from_department", "to_department"),
+    "rework": ("activity_name", "in_department"),
+    "duplicate": ("activity_name",),
+    "activity": ("activity_name",),
+    "variant": ("rank",),
+}
+"""The query parameters that name the finding of each kind (without them, no case is
+behind it: a refusal, not an empty list)."""
 
 
 class MappingUpdate(BaseModel):
@@ -229,13 +242,23 @@ class AnalysisController(Controller):
         to_department: FromQuery[str | None] = None,
         activity_name: Annotated[str | None, QueryParameter(name="activity_name")] = None,
         in_department: Annotated[str | None, QueryParameter(name="in_department")] = None,
-        rank: FromQuery[int | None] = None,
+        rank: Annotated[int | None, QueryParameter(ge=1, le=1_000_000)] = None,
         offset: Annotated[int, QueryParameter(ge=0)] = 0,
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 50,
     ) -> dict[str, Any]:
         """A page of the case ids behind a finding (a handoff pair, a ping-pong pair, a
         reworked activity of a department, a duplicated activity, a variant by rank); 202
         while the list is computed for a large log."""
+        given = {
+            "from_department": from_department,
+            "to_department": to_department,
+            "activity_name": activity_name,
+            "in_department": in_department,
+            "rank": rank,
+        }
+        missing = [name for name in FINDING_NEEDS[kind] if given[name] in (None, "")]
+        if missing:
+            raise InvalidRequest(f"The cases of a {kind} finding need {' and '.join(missing)}.")
         finding = Finding(
             kind=kind,
             from_department=from_department,

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from app.lib.times import UtcDatetime
 
 __all__ = ["ReviewMove", "ReviewRecord", "ReviewRequest", "ReviewState"]
 
@@ -28,7 +29,7 @@ class ReviewRecord(BaseModel):
     to_status: str
     username: str
     comment: str | None
-    created_at: datetime
+    created_at: UtcDatetime
 
 
 class ReviewState(BaseModel):

@@ -18,7 +18,8 @@ Entity = Annotated[str | None, QueryParameter(description="a table name, e.g. st
 User = Annotated[str | None, QueryParameter(description="who made the change (username)")]
 Since = Annotated[str | None, QueryParameter(description="an ISO date or date-time (UTC)")]
 Limit = Annotated[int, QueryParameter(ge=1, le=1000, description="entries per page (JSON)")]
-Offset = Annotated[int, QueryParameter(ge=0)]
+Offset = Annotated[int, QueryParameter(ge=0, le=2**31 - 1)]
+"""An SQL OFFSET: a larger one cannot be a position (400, not a database overflow)."""
 Format = Annotated[Literal["json", "csv"], QueryParameter(name="format")]
 
 

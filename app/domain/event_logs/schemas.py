@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
+
+from app.lib.times import UtcDatetime
 
 __all__ = [
     "EventLogPublic",
@@ -68,9 +69,9 @@ class EventLogSummary(BaseModel):
     cases: int
     activities: int
     departments: list[str]
-    first_event: datetime | None
-    last_event: datetime | None
-    created_at: datetime
+    first_event: UtcDatetime | None
+    last_event: UtcDatetime | None
+    created_at: UtcDatetime
 
 
 class EventLogPublic(EventLogSummary):
@@ -105,8 +106,8 @@ class ImportJobPublic(BaseModel):
     created: bool | None = Field(description="False when the same content was imported before.")
     error: str | None
     problems: list[dict[str, Any]] | None
-    created_at: datetime
-    updated_at: datetime
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
     worker: str | None = Field(
         default=None, description="The server process that ran (or runs) it: host:pid:tag."
     )

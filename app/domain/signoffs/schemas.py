@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.domain.processes.schemas import HandoffPublic
+from app.lib.times import UtcDatetime
 
 __all__ = [
     "HandoffSignoffs",
@@ -40,7 +40,7 @@ class SideState(BaseModel):
     department: str
     state: State
     username: str | None = None
-    updated_at: datetime | None = None
+    updated_at: UtcDatetime | None = None
     comment: str | None = None
 
 
