@@ -7,14 +7,14 @@ import secrets
 import sys
 from pathlib import Path
 
-from litestar import Litestar
+from litestar import Litestar, Router
 from litestar.datastructures import State
 from litestar.di import Provide
-from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
 from litestar.plugins.pydantic import PydanticPlugin
 from litestar.static_files import create_static_files_router
 from sqlalchemy import Engine
-from sqlmodel import select
+from sqlmodel import col, select
 
 from app import __version__
 from app.config import Settings
@@ -40,6 +40,7 @@ from app.domain.event_logs.controllers import EventLogController, ImportJobContr
 from app.domain.event_logs.jobs import ImportRunner
 from app.domain.event_logs.services import import_file
 from app.domain.maps.controllers import LogMapController, ProcessMapController
+from app.domain.openapi import DocumentedOpenAPIConfig
 from app.domain.problems import exception_handlers
 from app.domain.processes.controllers import HandoffController, ProcessController
 from app.domain.processes.services import import_processes
@@ -47,6 +48,8 @@ from app.domain.processes.yaml_format import read_process_files
 from app.domain.scorecards.controllers import ScorecardController
 from app.domain.signoffs.controllers import ReviewQueueController, SignoffController
 from app.domain.system.controllers import health, process_file_schema
+from app.domain.system.headers import security_headers
+from app.domain.system.reference import ReferencePage
 from app.lib.errors import DomainError
 from app.mining.options import ImportLimits, ImportOptions
 
@@ -110,7 +113,8 @@ def load_sample_logs(engine: Engine, settings: Settings, limits: ImportLimits) -
         return 0
     files = sorted(p for p in folder.iterdir() if p.name.lower().endswith(LOG_SUFFIXES))
     with session_scope(engine) as session:
-        if session.exec(select(EventLog.id)).first() is not None:
+        stored = select(EventLog.id).where(col(EventLog.importer).is_(None))  # none staged
+        if session.exec(stored).first() is not None:
             return 0
         try:
             for path in files:
@@ -136,11 +140,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
     state = State({"settings": settings, "limits": limits})
 
     def start(app: Litestar) -> None:
-        engine = make_engine(settings.resolved_database_url)
+        engine = make_engine(settings.resolved_database_url, settings.sqlite_busy_timeout_s)
+        worker = new_worker_id()
         # several processes may start together on one PostgreSQL: one at a time migrates
         # and loads the first data, the others then find it done
         with startup_lock(engine):
             migrate(engine)
+            # at once: the jobs and staged logs of processes of this machine that stopped
+            # (and of others whose heartbeat stopped long ago)
+            sweep(engine, worker)
             if settings.load_samples:
                 first_admin(engine)
                 loaded = load_samples(engine, settings)
@@ -150,9 +158,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 if logs:
                     log.info("Loaded %d demo event logs from %s", logs, settings.event_logs_dir)
         app.state.engine = engine
-        worker = new_worker_id()
         app.state.worker = worker
-        sweep(engine, worker)  # jobs of processes that stopped without a heartbeat for long
         app.state.import_runner = ImportRunner(engine, limits, settings.work_dir, worker)
         app.state.background = BackgroundAnalyses(
             engine,
@@ -184,7 +190,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
         process_file_schema,
         ProcessController,
         HandoffController,
-        EventLogController,
+        # log uploads (and their previews) are the only bodies allowed beyond
+        # max_body_bytes: up to max_upload_bytes, the form's fields included
+        Router(
+            path="/",
+            route_handlers=[EventLogController],
+            request_max_body_size=settings.max_upload_bytes + 1024**2,
+        ),
         ImportJobController,
         AnalysisController,
         DepartmentController,
@@ -215,12 +227,16 @@ def create_app(settings: Settings | None = None) -> Litestar:
         middleware=[AuthMiddleware(settings.anonymous_role)],
         guards=[permission_guard],
         exception_handlers={**exception_handlers, Computing: computing_response},
-        request_max_body_size=settings.max_upload_bytes + 1024**2,
+        request_max_body_size=settings.max_body_bytes,
+        before_send=[security_headers(settings.secure_cookies)],
         plugins=[PydanticPlugin(prefer_alias=True)],
-        openapi_config=OpenAPIConfig(
+        openapi_config=DocumentedOpenAPIConfig(
             title="Handoff",
             version=__version__,
             description="Map, mine and streamline the cross-department handoffs of city services.",
             path="/schema",
+            # a page drawn on the server: Swagger, Redoc and Scalar load scripts from a CDN
+            render_plugins=[ReferencePage(), JsonRenderPlugin(), YamlRenderPlugin()],
+            use_handler_docstrings=True,  # each operation described by its handler's docstring
         ),
     )

@@ -1,17 +1,33 @@
-// Small DOM helpers: every text goes in through textContent, never innerHTML.
+// Small DOM helpers: every text goes in through textContent, never innerHTML; styles go in
+// through the CSSOM (el.style), never a style attribute, which the Content Security Policy
+// refuses.
 
 export function h(tag, attrs, ...children) {
   const el = document.createElement(tag);
   for (const [key, value] of Object.entries(attrs || {})) {
     if (value === undefined || value === null || value === false) continue;
     if (key === "class") el.className = value;
+    else if (key === "style") setStyle(el, value);
     else if (key === "dataset") Object.assign(el.dataset, value);
-    else if (key.startsWith("on") && typeof value === "function") el.addEventListener(key.slice(2), value);
+    else if (key.startsWith("on")) {
+      // handlers are functions; a string would be an inline handler, which the policy refuses
+      if (typeof value !== "function") throw new TypeError(`h(): ${key} takes a function`);
+      el.addEventListener(key.slice(2), value);
+    }
     else if (value === true) el.setAttribute(key, "");
     else el.setAttribute(key, String(value));
   }
   append(el, children);
   return el;
+}
+
+// style: {width: "3rem", "--dept": "#123456"}; a string would be a style attribute.
+function setStyle(el, style) {
+  if (typeof style !== "object") throw new TypeError("h(): give style as an object of properties");
+  for (const [name, value] of Object.entries(style)) {
+    if (name.startsWith("--")) el.style.setProperty(name, String(value));
+    else el.style[name] = String(value);
+  }
 }
 
 function append(el, children) {

@@ -130,7 +130,11 @@ def page(browser: Any, server: str, request: pytest.FixtureRequest) -> Iterator[
     """A fresh page at the service's home; script errors and console errors fail the test
     (4xx answers too, unless the test is marked ``refusals``)."""
     forgive = request.node.get_closest_marker("refusals") is not None
-    context = browser.new_context(viewport={"width": 1440, "height": 900}, accept_downloads=True)
+    # axe-core injects <style> elements, which the Content Security Policy refuses
+    axe = request.node.get_closest_marker("axe") is not None
+    context = browser.new_context(
+        viewport={"width": 1440, "height": 900}, accept_downloads=True, bypass_csp=axe
+    )
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))

@@ -9,6 +9,8 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
+pytestmark = pytest.mark.axe
+
 PAGES = {
     "catalogue": "#/",
     "process": "#/processes/road-repair-request",

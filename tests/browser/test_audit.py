@@ -16,6 +16,7 @@ from tests.browser.conftest import shot
 SLUG = "business-licence-renewal"
 
 
+@pytest.mark.axe
 def test_an_edit_shows_on_the_process_history_with_before_and_after(page: Any, server: str) -> None:
     page.goto(f"{server}/#/processes/{SLUG}")
     expect(page.get_by_role("heading", name="Business licence renewal", level=1)).to_be_visible()

@@ -22,6 +22,7 @@ CALL_BACK = "Close complaint (By-law Enforcement) → Call back resident (Contac
 OPTION = "to-be-crm-integration"
 
 
+@pytest.mark.axe
 @pytest.mark.signed_in_as("bea")
 def test_a_branch_lead_confirms_their_side_and_the_other_side_stays_pending(
     page: Any, server: str
@@ -80,6 +81,7 @@ def test_a_branch_lead_confirms_their_side_and_the_other_side_stays_pending(
     assert _serious(page) == []  # the queue with its buttons and an open dispute form
 
 
+@pytest.mark.axe
 @pytest.mark.refusals
 @pytest.mark.signed_in_as("rex")
 def test_a_reviewer_moves_an_option_through_review(page: Any, server: str) -> None:

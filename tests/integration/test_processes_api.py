@@ -81,6 +81,21 @@ def test_an_invalid_process_is_refused_with_pointers_and_nothing_stored(client: 
     assert client.get("/api/departments").json() == []
 
 
+def test_a_customer_longer_than_its_column_is_refused_on_every_database(client: Client) -> None:
+    # the column holds 500 characters; PostgreSQL refused 501-2,000 where SQLite stored them
+    too_long = document(POTHOLE)
+    too_long["customer"] = "r" * 501
+    body = assert_problem(
+        client.post("/api/processes", json=too_long), 400, "customer", "at most 500 characters"
+    )
+    assert body["errors"][0]["key"] == "customer"
+    assert client.get("/api/processes").json() == []
+    longest = document(POTHOLE)
+    longest["customer"] = "r" * 500
+    assert client.post("/api/processes", json=longest).status_code == 201
+    assert client.get("/api/processes/pothole").json()["customer"] == "r" * 500
+
+
 def test_unknown_keys_in_a_body_are_refused(client: Client) -> None:
     broken = document(POTHOLE)
     broken["versions"][0]["steps"][0]["ownr"] = "x"

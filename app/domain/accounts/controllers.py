@@ -16,6 +16,7 @@ from app.domain.accounts.roles import Principal
 from app.domain.accounts.security import COOKIE
 from app.domain.deps import DbSession, IdPath
 from app.lib.errors import Unauthorized
+from app.lib.times import UtcDatetime
 
 __all__ = ["AuthController", "UserController"]
 
@@ -44,6 +45,35 @@ class AccountCreate(BaseModel):
     password: Password
     role: Role
     departments: list[str] = Field(default_factory=list)
+
+
+class AccountPublic(BaseModel):
+    """An account as the API shows it (never its password hash)."""
+
+    id: int
+    username: str
+    role: str
+    departments: list[str]
+    active: bool
+    created_at: UtcDatetime
+    last_login_at: UtcDatetime | None
+
+
+class TokenPublic(BaseModel):
+    """One of one's API tokens (never its secret, nor its hash)."""
+
+    id: int
+    name: str
+    created_at: UtcDatetime
+    expires_at: UtcDatetime | None
+    last_used_at: UtcDatetime | None
+    revoked_at: UtcDatetime | None
+
+
+class TokenCreated(TokenPublic):
+    """A new token, with its secret: shown in this answer only."""
+
+    token: str
 
 
 class AccountUpdate(BaseModel):
@@ -93,7 +123,10 @@ class AuthController(Controller):
             state.login_throttle.failed(client, data.username)
             raise Unauthorized("Wrong username or password.")
         state.login_throttle.succeeded(client, data.username)
-        token, csrf = services.new_session(session, account, state.settings.session_hours)
+        settings = state.settings
+        token, csrf = services.new_session(
+            session, account, settings.session_hours, settings.session_idle_minutes
+        )
         me = _me(services.principal_of(session, account, "session", csrf))
         commit(session)
         secure = state.settings.secure_cookies or request.url.scheme == "https"
@@ -127,26 +160,27 @@ class AuthController(Controller):
         return _me(request.scope["user"])
 
     @get("/tokens", sync_to_thread=True, opt={"permission": "self"})
-    def tokens(self, request: Request[Any, Any, Any], session: DbSession) -> list[dict[str, Any]]:
+    def tokens(self, request: Request[Any, Any, Any], session: DbSession) -> list[TokenPublic]:
         """One's API tokens (never the secrets)."""
         user: Principal = request.scope["user"]
         assert user.account_id is not None
         return [
-            t.model_dump(exclude={"token_hash", "account_id"})
+            TokenPublic.model_validate(t, from_attributes=True)
             for t in services.list_tokens(session, user.account_id)
         ]
 
     @post("/tokens", sync_to_thread=True, status_code=HTTP_201_CREATED, opt={"permission": "self"})
     def create_token(
         self, request: Request[Any, Any, Any], session: DbSession, data: JSONBody[TokenRequest]
-    ) -> dict[str, Any]:
+    ) -> TokenCreated:
         """A new API token for scripts: the secret is shown once, in this answer."""
         user: Principal = request.scope["user"]
         assert user.account_id is not None
         account = services.get_account(session, user.account_id)
         row, secret = services.new_token(session, account, data.name, data.expires_days)
         commit(session)
-        return {**row.model_dump(exclude={"token_hash", "account_id"}), "token": secret}
+        public = TokenPublic.model_validate(row, from_attributes=True)
+        return TokenCreated(**public.model_dump(), token=secret)
 
     @delete(
         "/tokens/{token_id:int}",
@@ -172,27 +206,30 @@ class UserController(Controller):
     opt = {"permission": "users"}
 
     @get("/", sync_to_thread=True)
-    def list_users(self, session: DbSession) -> list[dict[str, Any]]:
+    def list_users(self, session: DbSession) -> list[AccountPublic]:
         """Every account with its role and departments."""
-        return [services.account_public(session, a) for a in services.list_accounts(session)]
+        return [
+            AccountPublic.model_validate(services.account_public(session, a))
+            for a in services.list_accounts(session)
+        ]
 
     @post("/", sync_to_thread=True, status_code=HTTP_201_CREATED)
-    def create_user(self, session: DbSession, data: JSONBody[AccountCreate]) -> dict[str, Any]:
+    def create_user(self, session: DbSession, data: JSONBody[AccountCreate]) -> AccountPublic:
         """Create an account."""
         account = services.create_account(
             session, data.username, data.password, data.role, data.departments
         )
-        public = services.account_public(session, account)
+        public = AccountPublic.model_validate(services.account_public(session, account))
         commit(session)
         return public
 
     @patch("/{account_id:int}", sync_to_thread=True)
     def update_user(
         self, session: DbSession, account_id: IdPath, data: JSONBody[AccountUpdate]
-    ) -> dict[str, Any]:
+    ) -> AccountPublic:
         """Change role, departments, password or whether the account is active."""
         account = services.update_account(session, account_id, data.model_dump(exclude_unset=True))
-        public = services.account_public(session, account)
+        public = AccountPublic.model_validate(services.account_public(session, account))
         commit(session)
         return public
 

@@ -97,7 +97,10 @@ class AuthMiddleware(ASGIMiddleware):
                 commit(session)
                 return found
             if cookie:
-                found = services.resolve_session(session, cookie)
+                settings = scope["litestar_app"].state.settings
+                found = services.resolve_session(
+                    session, cookie, settings.session_hours, settings.session_idle_minutes
+                )
                 commit(session)
                 if found is not None:
                     return found

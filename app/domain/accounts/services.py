@@ -46,6 +46,8 @@ LOCK_AFTER = 10
 """Failed passwords in a row before an account is locked for ``LOCK_MINUTES``."""
 LOCK_MINUTES = 15
 TOKEN_PREFIX = "hnd_"
+MAX_TOKEN_DAYS = 3650
+"""The longest lifetime a token may be given (ten years); without one it never expires."""
 TOKEN_USE_PRECISION = timedelta(minutes=1)
 """How stale a token's ``last_used_at`` may get before a request records it again."""
 
@@ -245,16 +247,22 @@ def authenticate(session: Session, username: str, password: str) -> Account | No
     return account
 
 
-def new_session(session: Session, account: Account, hours: float) -> tuple[str, str]:
-    """A new session (a fresh id at every sign-in): the cookie value and CSRF token."""
+def new_session(
+    session: Session, account: Account, hours: float, idle_minutes: float | None = None
+) -> tuple[str, str]:
+    """A new session (a fresh id at every sign-in): the cookie value and CSRF token. It
+    ends ``hours`` after sign-in or, with ``idle_minutes``, that long after its last use
+    if sooner (``resolve_session`` moves that deadline on)."""
     assert account.id is not None
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
+    now = _now()
     session.add(
         LoginSession(
             id_hash=_digest(token),
             account_id=account.id,
             csrf_token=csrf,
-            expires_at=_now() + timedelta(hours=hours),
+            created_at=now,
+            expires_at=_session_end(now, now, hours, idle_minutes),
         )
     )
     session.flush()
@@ -273,8 +281,20 @@ def principal_of(session: Session, account: Account, via: str, csrf: str | None)
     )
 
 
-def resolve_session(session: Session, token: str) -> Principal | None:
-    """Who a session cookie belongs to, if it is still valid."""
+def _session_end(
+    created: datetime, used: datetime, hours: float, idle_minutes: float | None
+) -> datetime:
+    """``hours`` after sign-in, or ``idle_minutes`` after the last use if sooner."""
+    end = created + timedelta(hours=hours)
+    return min(end, used + timedelta(minutes=idle_minutes)) if idle_minutes else end
+
+
+def resolve_session(
+    session: Session, token: str, hours: float = 12.0, idle_minutes: float | None = None
+) -> Principal | None:
+    """Who a session cookie belongs to, if it is still valid. With ``idle_minutes``, a
+    use moves the session's end on (never past ``hours`` after sign-in); the move is
+    written at most once a minute, not on every request."""
     row = session.get(LoginSession, _digest(token))
     if row is None:
         return None
@@ -284,6 +304,12 @@ def resolve_session(session: Session, token: str) -> Principal | None:
         session.delete(row)
         session.flush()
         return None
+    created = _aware(row.created_at)
+    if idle_minutes and created is not None:
+        end = _session_end(created, _now(), hours, idle_minutes)
+        if end - expires > TOKEN_USE_PRECISION:
+            row.expires_at = end
+            session.add(row)
     return principal_of(session, account, "session", row.csrf_token)
 
 
@@ -306,12 +332,17 @@ def new_token(
     assert account.id is not None
     if not name.strip() or len(name) > 100:
         raise InvalidRequest("Name the token (1 to 100 characters), e.g. 'nightly import'.")
+    if days is not None and not 0 < days <= MAX_TOKEN_DAYS:
+        # 0 must not read as "never": a token asked to last no time would last for ever
+        raise InvalidRequest(
+            f"A token lives more than 0 and at most {MAX_TOKEN_DAYS:,} days, not {days:g}."
+        )
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     row = ApiToken(
         account_id=account.id,
         name=name.strip(),
         token_hash=_digest(secret),
-        expires_at=_now() + timedelta(days=days) if days else None,
+        expires_at=_now() + timedelta(days=days) if days is not None else None,
     )
     session.add(row)
     session.flush()

@@ -21,6 +21,7 @@ from app.domain.processes.schemas import ProcessFile
 from app.domain.processes.services import get_tree
 from app.domain.reviews import maps, services
 from app.domain.reviews.program import CRITERIA, DEFAULT_WEIGHTS, payback_sentences, review_csv
+from app.domain.system.headers import printable_page
 from app.lib.errors import InvalidRequest
 from app.lib.times import instant
 from app.mining.analysis import Filters, Prepared
@@ -176,9 +177,8 @@ class ProcessMapController(Controller):
                 headers={"Content-Disposition": f'attachment; filename="{slug}-review.csv"'},
             )
         if format == "html":
-            return Response(
-                services.review_page(process, rows, prepared is not None, payback),
-                media_type="text/html",
+            return printable_page(
+                services.review_page(process, rows, prepared is not None, payback)
             )
         return Response(
             {

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from litestar import Controller, Response, delete, get, patch, post, put
+from litestar.datastructures import State
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter, RawBody
 from litestar.status_codes import HTTP_201_CREATED
 from sqlmodel import Session
@@ -32,7 +33,7 @@ from app.domain.processes.schemas import (
     VersionUpdate,
 )
 from app.domain.processes.yaml_format import parse_process_yaml
-from app.lib.errors import InvalidProcess, NotFound
+from app.lib.errors import InvalidProcess, NotFound, PayloadTooLarge
 
 __all__ = ["HandoffController", "ProcessController"]
 
@@ -70,10 +71,17 @@ class ProcessController(Controller):
     def import_yaml(
         self,
         session: DbSession,
+        state: State,
         body: RawBody,
         replace: FromQuery[bool] = False,
     ) -> list[dict[str, str]]:
         """Import one process file (YAML text as the request body)."""
+        limit = state.settings.max_process_file_bytes
+        if len(body) > limit:
+            raise PayloadTooLarge(
+                f"The process file has {len(body):,} bytes, more than the {limit:,} allowed "
+                "for a process definition."
+            )
         try:
             text = body.decode("utf-8-sig")
         except UnicodeDecodeError:

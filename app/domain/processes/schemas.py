@@ -44,6 +44,10 @@ Text = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000, pattern=_TEXT)
 ]
 """Free text: line breaks and tabs allowed, other control characters not."""
+Customer = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500, pattern=_TEXT)
+]
+"""Who the process serves: free text as long as its database column (500)."""
 Hours = Annotated[float, Field(gt=0, le=1_000_000)]
 Amount = Annotated[float, Field(ge=0, le=1_000_000_000)]
 Months = Annotated[float, Field(gt=0, le=1200)]
@@ -130,7 +134,7 @@ class ProcessFile(BaseModel):
 
     slug: Slug
     name: Name
-    customer: Text | None = None
+    customer: Customer | None = None
     owner: Name = Field(description="The accountable process owner.")
     standard_hours: Hours | None = Field(default=None, description="End-to-end service standard.")
     versions: list[VersionFile] = Field(min_length=1)
@@ -160,7 +164,7 @@ class ProcessUpdate(BaseModel):
 
     slug: Slug | None = None
     name: Name | None = None
-    customer: Text | None = None
+    customer: Customer | None = None
     owner: Name | None = None
     standard_hours: Hours | None = None
 

@@ -492,7 +492,8 @@ def review_html(
     )
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-        f"<title>{e(title)}</title>\n<style>{_STYLE}</style>\n</head>\n<body>\n"
+        f'<title>{e(title)}</title>\n<link rel="icon" href="data:,">\n'
+        f"<style>{_STYLE}</style>\n</head>\n<body>\n"
         f"<h1>{e(title)}</h1>\n<h2>Options ranked</h2>\n"
         f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>\n"
         f"{notes_html}\n{payback_html}<h2>Weights used</h2>\n<ul>{weight_items}</ul>\n"

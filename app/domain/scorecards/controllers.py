@@ -11,6 +11,7 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 from app.db.engine import commit
 from app.domain.deps import DbSession, IdPath
 from app.domain.scorecards import render, services
+from app.domain.system.headers import printable_page
 from app.lib.times import instant
 
 __all__ = ["ScorecardController"]
@@ -30,7 +31,7 @@ def _answer(document: dict[str, Any], format: Format, name: str) -> Response[Any
             headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
         )
     if format == "html":
-        return Response(render.scorecard_html(document), media_type="text/html")
+        return printable_page(render.scorecard_html(document))
     return Response(document)
 
 

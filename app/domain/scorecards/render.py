@@ -181,7 +181,8 @@ def scorecard_html(document: dict[str, Any]) -> str:
         title = f"Scorecard: {document['department']} (event log {document['log_id']})"
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-        f"<title>{e(title)}</title>\n<style>{_STYLE}</style>\n</head>\n<body>\n"
+        f'<title>{e(title)}</title>\n<link rel="icon" href="data:,">\n'
+        f"<style>{_STYLE}</style>\n</head>\n<body>\n"
         f"<h1>{e(title)}</h1>\n"
         f'<p class="note">Cases starting from {e(period["from"][:10])} to before '
         f"{e(period['to'][:10])}, against {e(previous['from'][:10])} to before "

@@ -47,7 +47,7 @@ export function shareBar(share, { kind = "", label } = {}) {
   return h(
     "span",
     { class: "share" },
-    h("span", { class: `share-track ${kind}`.trim(), "aria-hidden": "true" }, h("span", { class: "share-fill", style: `width:${(value * 100).toFixed(1)}%` })),
+    h("span", { class: `share-track ${kind}`.trim(), "aria-hidden": "true" }, h("span", { class: "share-fill", style: { width: `${(value * 100).toFixed(1)}%` } })),
     h("span", { class: "share-value" }, label ?? `${(value * 100).toFixed(value < 0.1 ? 1 : 0)}%`),
   );
 }
@@ -76,7 +76,7 @@ export function totalDuration(seconds) {
 }
 
 export function departmentTag(name) {
-  return h("span", { class: "dept-tag" }, h("span", { class: "dept-dot", style: `background:${departmentColour(name)}`, "aria-hidden": "true" }), name || "(unassigned)");
+  return h("span", { class: "dept-tag" }, h("span", { class: "dept-dot", style: { background: departmentColour(name) }, "aria-hidden": "true" }), name || "(unassigned)");
 }
 
 // "Contact Centre → Roads & Sidewalks"

@@ -58,7 +58,7 @@ export async function render(_params, query) {
     card(
       "Processes",
       h("form", { class: "inline", role: "search", onsubmit: (e) => e.preventDefault() }, h("div", { class: "field grow" }, h("label", { for: "catalogue-search" }, "Search"), search), h("div", { class: "field" }, h("label", { for: "catalogue-department" }, "Department"), department), h("div", { class: "field" }, h("label", { for: "catalogue-owner" }, "Owner"), owner)),
-      h("div", { style: "height:.75rem" }),
+      h("div", { class: "spacer" }),
       results,
     ),
     unowned

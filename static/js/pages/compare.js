@@ -597,7 +597,7 @@ function reviewTable(rows, weights, log) {
         h(
           "div",
           { class: "cmp-score" },
-          h("span", { class: "cmp-score-track", "aria-hidden": "true" }, h("span", { class: "cmp-score-fill", style: `width:${Math.max(0, Math.min(1, r.score)) * 100}%` })),
+          h("span", { class: "cmp-score-track", "aria-hidden": "true" }, h("span", { class: "cmp-score-fill", style: { width: `${Math.max(0, Math.min(1, r.score)) * 100}%` } })),
           h("span", { class: "cmp-score-value" }, r.score.toFixed(2)),
         ),
     },

@@ -145,7 +145,7 @@ export async function render(params, query) {
       "div",
       {},
       h("div", { class: "figures compact" }, figure("handoffs in", number(totalIn)), figure("handoffs out", number(totalOut)), figure("cases touching the department", number(analysis.log.cases))),
-      h("div", { style: "height:.9rem" }),
+      h("div", { class: "spacer" }),
       table(
         [
           { label: "Direction", value: (r) => h("span", { class: `direction ${r.direction}` }, r.direction === "in" ? "In" : "Out") },

@@ -40,8 +40,8 @@ export async function render(_params, query) {
           h(
             "span",
             { class: "traffic", "aria-hidden": "true" },
-            h("span", { class: "bar in", style: `width:${(d.handoffs_in / max) * 8}rem` }),
-            h("span", { class: "bar out", style: `width:${(d.handoffs_out / max) * 8}rem` }),
+            h("span", { class: "bar in", style: { width: `${(d.handoffs_in / max) * 8}rem` } }),
+            h("span", { class: "bar out", style: { width: `${(d.handoffs_out / max) * 8}rem` } }),
           ),
       },
       { label: "Unowned handoffs", num: true, value: (d) => (d.unowned_handoffs ? h("span", { class: "count-bad" }, number(d.unowned_handoffs)) : badge("none", "good")) },

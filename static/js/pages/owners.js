@@ -122,6 +122,6 @@ export async function render() {
     h("datalist", { id: "owner-departments" }, names.map((n) => h("option", { value: n }))),
     status,
     h("div", { class: "needs-edit" }, card("Add an owner", editor(null))),
-    card("All owners", h("div", { class: "field grow" }, h("label", { for: "owners-search" }, "Search"), search), h("div", { style: "height:.75rem" }), list),
+    card("All owners", h("div", { class: "field grow" }, h("label", { for: "owners-search" }, "Search"), search), h("div", { class: "spacer" }), list),
   );
 }

@@ -49,7 +49,7 @@ export async function render(params, query) {
     items.push(
       h(
         "li",
-        { class: "tl-event", style: `--dept:${departmentColour(event.department)}` },
+        { class: "tl-event", style: { "--dept": departmentColour(event.department) } },
         h("span", { class: "tl-dot", "aria-hidden": "true" }),
         h("div", { class: "tl-time" }, h("time", { datetime: event.timestamp }, date(event.timestamp)), event.started ? h("span", { class: "muted small" }, `started ${date(event.started)}`) : null),
         h(
