@@ -32,6 +32,7 @@ import itertools
 import json
 import json.encoder
 import os
+import secrets
 import time
 import zipfile
 import zlib
@@ -470,7 +471,8 @@ def backup(url: str, path: Path, *, progress: Progress | None = None) -> BackupS
         raise DomainError(f"{path}: is a folder; name the backup file to write.")
     if not path.parent.is_dir():
         raise DomainError(f"{path}: the folder {path.parent} does not exist.")
-    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    # a fresh name no one can guess, created only if absent and never through a link
+    partial = path.with_name(f".{path.name}.{secrets.token_hex(8)}.partial")
     engine = _engine(url, write=False)
     try:
         with engine.connect() as connection:
@@ -519,7 +521,8 @@ def _write_backup(
     total = max(sum(counts.values()), 1)
     done = 0
     entries: list[TableEntry] = []
-    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    descriptor = os.open(partial, flags, 0o600)
     with (
         os.fdopen(descriptor, "wb") as raw,
         zipfile.ZipFile(

@@ -7,16 +7,19 @@ PostgreSQL, ``FOR UPDATE SKIP LOCKED``), so exactly one process wins a job. The 
 writes ``heartbeat_at`` every ``HEARTBEAT_S`` seconds. A running job of another process is
 taken as interrupted by whichever process notices first:
 
-- at once when its holder ran on this machine and is gone: the worker id
-  ``host:pid:tag`` names this host, and the pid no longer exists (or is a zombie), or
-  belongs to a process that started at another moment (the pid was reused), or the holder
-  ran before the machine's last boot (``holder_gone``);
-- otherwise (another machine, or a worker id that cannot be checked) when its heartbeat
-  is older than ``STALE_S`` seconds.
+- at once when its holder ran on this machine in this boot and is gone: the worker id
+  ``host:pid:tag`` names this host, boot and pid namespace, and the pid no longer exists
+  (or is a zombie) or belongs to a process that started at another moment (the pid was
+  reused) (``holder_state``);
+- otherwise (another machine, an earlier boot, or a worker id that cannot be checked)
+  when its heartbeat is older than ``STALE_S`` seconds. An earlier boot is not taken as
+  proof: a machine cloned under the same host name looks the same.
 
 The same rule removes the staged logs (``event_log.importer`` set) of imports whose process
-stopped: on SQLite an import stores its events in separately committed batches under an
-invisible log row, made visible at the end (``event_logs.services``).
+stopped, except that a staged log of a process known to run is never stale (its import
+may wait long for SQLite's lock): on SQLite an import stores its events in separately
+committed batches under an invisible log row, made visible at the end
+(``event_logs.services``).
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import Engine, Table, delete, func, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -56,6 +59,7 @@ __all__ = [
     "Heartbeat",
     "discard_staged_log",
     "holder_gone",
+    "holder_state",
     "insert_ignore",
     "new_worker_id",
     "now",
@@ -130,23 +134,27 @@ def new_worker_id() -> str:
     return f"{_HOST}:{pid}:{machine[0]}{machine[1]}{started}.{random}"
 
 
-def holder_gone(worker: str | None) -> bool:
-    """Whether the process named by a worker id has certainly stopped: it ran on this
-    machine (same host name and pid namespace) and either before the last boot, or its
-    pid no longer exists, or the pid now belongs to a process started at another moment.
-    False when that cannot be told (another machine, or an id without a start tag): the
-    heartbeat decides then."""
+def holder_state(worker: str | None) -> Literal["gone", "alive", "unknown"]:
+    """Whether the process named by a worker id has certainly stopped or certainly runs:
+    told only when it ran on this machine in this boot (same host name, boot id and pid
+    namespace): gone when its pid no longer exists or now belongs to a process started at
+    another moment. Unknown otherwise (another machine, an earlier boot, which a machine
+    cloned under the same host name would look like too, or an id without a start tag):
+    the heartbeat decides then."""
     if not worker:
-        return False
+        return "unknown"
     parts = worker.rsplit(":", 2)
     if len(parts) != 3 or parts[0] != _HOST or not parts[1].isdigit():
-        return False
+        return "unknown"
     tag, machine = _TAG.match(parts[2]), _machine()
-    if tag is None or machine is None or tag["ns"] != machine[1]:
-        return False
-    if tag["boot"] != machine[0]:
-        return True  # every process of an earlier boot has stopped
-    return _started(int(parts[1])) != tag["start"]
+    if tag is None or machine is None or tag["ns"] != machine[1] or tag["boot"] != machine[0]:
+        return "unknown"
+    return "alive" if _started(int(parts[1])) == tag["start"] else "gone"
+
+
+def holder_gone(worker: str | None) -> bool:
+    """Whether the process named by a worker id has certainly stopped (``holder_state``)."""
+    return holder_state(worker) == "gone"
 
 
 def _same_process(worker: str) -> bool:
@@ -268,7 +276,9 @@ def sweep_staged_logs(engine: Engine) -> int:
             with _staging_lock:
                 abandoned = importer not in _staging
         else:
-            abandoned = holder_gone(importer) or touched is None or touched < cutoff
+            state = holder_state(importer)  # a live import may wait long for the lock
+            stale = touched is None or touched < cutoff
+            abandoned = state == "gone" or (state == "unknown" and stale)
         if abandoned and discard_staged_log(engine, log_id, importer):
             log.warning("Removed event log %d, staged by an import that stopped", log_id)
             removed += 1

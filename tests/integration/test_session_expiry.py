@@ -113,6 +113,31 @@ def test_an_idle_session_ends_and_a_used_one_lasts_until_session_hours(
         assert_problem(client.get("/api/processes"), 401, "session has ended")
 
 
+def test_a_one_minute_idle_end_moves_on_with_use_and_a_new_limit_reaches_old_sessions(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The end is moved on every quarter of the idle time (so a one-minute idle end still
+    moves), and a session from before idle ends were set is pulled in at its next use."""
+    plain = create_app(settings.model_copy(update={"session_hours": 1}))
+    with TestClient(app=plain) as client:
+        _accounts(plain)
+        start = datetime.now(UTC)
+        _clock_at(monkeypatch, start)
+        _sign_in(client)
+        cookies = dict(client.cookies)
+        assert _expires_at(plain) == start + timedelta(hours=1)
+    idle = create_app(settings.model_copy(update={"session_hours": 1, "session_idle_minutes": 1}))
+    with TestClient(app=idle, cookies=cookies) as client:
+        _clock_at(monkeypatch, start + timedelta(seconds=10))
+        assert client.get("/api/processes").status_code == 200
+        assert _expires_at(idle) == start + timedelta(seconds=70)  # pulled in from the hour
+        for seconds in (50, 90, 130, 170):  # used every 40 s: never idle a minute
+            _clock_at(monkeypatch, start + timedelta(seconds=seconds))
+            assert client.get("/api/processes").status_code == 200, seconds
+        _clock_at(monkeypatch, start + timedelta(seconds=231))  # idle 61 s
+        assert_problem(client.get("/api/processes"), 401, "session has ended")
+
+
 def _clock_at(monkeypatch: pytest.MonkeyPatch, moment: datetime) -> None:
     monkeypatch.setattr(services, "_now", lambda: moment)
 

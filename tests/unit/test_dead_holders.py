@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from app.db.workers import holder_gone, new_worker_id
+from app.db.workers import holder_gone, holder_state, new_worker_id
 from tests.conftest import ROOT
 
 CHILD = (
@@ -74,15 +74,19 @@ def test_an_exited_process_not_yet_reaped_is_gone(child: Child) -> None:
     child.process.wait()
 
 
-def test_a_reused_pid_or_an_earlier_boot_means_gone() -> None:
+def test_a_reused_pid_means_gone_and_an_earlier_boot_is_left_to_the_heartbeat() -> None:
     host, pid, tag = new_worker_id().rsplit(":", 2)
     machine, _, random = tag.partition(".")
     boot, namespace, started = machine[:6], machine[6:10], machine[10:]
     other_start = f"{int(started, 16) ^ 1:08x}"
     # this very pid, but a process that started at another moment: the pid was reused
     assert holder_gone(f"{host}:{pid}:{boot}{namespace}{other_start}.{random}")
+    assert holder_state(f"{host}:{pid}:{boot}{namespace}{started}.{random}") == "alive"
+    # another boot under the same host name: a reboot, or a machine cloned from one image
+    # (whose processes run): not proof either way
     other_boot = f"{int(boot, 16) ^ 1:06x}"
-    assert holder_gone(f"{host}:{pid}:{other_boot}{namespace}{started}.{random}")
+    assert holder_state(f"{host}:{pid}:{other_boot}{namespace}{started}.{random}") == "unknown"
+    assert not holder_gone(f"{host}:{pid}:{other_boot}{namespace}{other_start}.{random}")
 
 
 def test_what_cannot_be_told_is_left_to_the_heartbeat(child: Child) -> None:

@@ -307,7 +307,11 @@ def resolve_session(
     created = _aware(row.created_at)
     if idle_minutes and created is not None:
         end = _session_end(created, _now(), hours, idle_minutes)
-        if end - expires > TOKEN_USE_PRECISION:
+        # moved on at most every quarter of the idle time (a minute at most), and pulled
+        # in at once when the end is further than the idle time allows (a session made
+        # before idle ends were set, or lowered)
+        step = min(TOKEN_USE_PRECISION, timedelta(minutes=idle_minutes) / 4)
+        if end - expires > step or expires > end:
             row.expires_at = end
             session.add(row)
     return principal_of(session, account, "session", row.csrf_token)
