@@ -24,14 +24,14 @@ from sqlmodel import select
 
 from app.asgi import create_app
 from app.config import Settings
-from app.db.engine import commit, open_database, session_scope
+from app.db.engine import commit, session_scope
 from app.db.models import EventLog, Owner
 from app.domain.event_logs import services
 from app.lib.errors import NotFound
 from app.mining import eventlog
 from app.mining.options import ImportOptions
 from app.mining.sources import file_sha256
-from tests.conftest import DATA, ROOT, bearer, signed_in
+from tests.conftest import DATA, bearer, signed_in
 from tests.integration.conftest import POTHOLE, assert_problem, document
 from tests.integration.servers import (
     GeneratedLog,
@@ -48,20 +48,10 @@ HANDOFFS = DATA / "logs" / "handoffs.csv"
 
 
 @pytest.fixture
-def sqlite_settings(tmp_path: Path) -> Settings:
-    return Settings(
-        database_url=f"sqlite:///{tmp_path / 'handoff.sqlite3'}",
-        data_dir=tmp_path / "data",
-        load_samples=False,
-        samples_dir=ROOT / "processes",
-    )
-
-
-@pytest.fixture
-def sqlite_engine(sqlite_settings: Settings) -> Iterator[Engine]:
-    engine = open_database(sqlite_settings)
-    yield engine
-    engine.dispose()
+def database_url(tmp_path: Path) -> str:
+    """SQLite only (its one write lock is what these tests are about): the suite's
+    ``settings`` and ``engine`` fixtures build on it."""
+    return f"sqlite:///{tmp_path / 'handoff.sqlite3'}"
 
 
 def _count(engine: Engine, sql: str) -> Any:
@@ -77,7 +67,7 @@ def _small_batches(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_a_staged_log_is_invisible_until_its_import_ends(
-    sqlite_engine: Engine, monkeypatch: pytest.MonkeyPatch
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _small_batches(monkeypatch)
     seen: list[tuple[int, int, int]] = []
@@ -85,14 +75,14 @@ def test_a_staged_log_is_invisible_until_its_import_ends(
     def progress(share: float, phase: str) -> None:
         if phase != "storing":
             return
-        with session_scope(sqlite_engine) as session:  # another reader, meanwhile
-            staged = _count(sqlite_engine, "SELECT max(id) FROM event_log")
+        with session_scope(engine) as session:  # another reader, meanwhile
+            staged = _count(engine, "SELECT max(id) FROM event_log")
             with pytest.raises(NotFound):
                 services.get_log(session, staged)
             listed = len(services.list_logs(session))
-        seen.append((listed, _count(sqlite_engine, "SELECT count(*) FROM event"), staged))
+        seen.append((listed, _count(engine, "SELECT count(*) FROM event"), staged))
 
-    with session_scope(sqlite_engine) as session:
+    with session_scope(engine) as session:
         row, created = services.import_file(
             session, HANDOFFS, "handoffs.csv", ImportOptions(), progress=progress
         )
@@ -106,14 +96,14 @@ def test_a_staged_log_is_invisible_until_its_import_ends(
         min(3 * n, events) for n in range(1, len(seen) + 1)
     ]
     assert {log_id for _, _, log_id in seen} == {row.id}
-    with session_scope(sqlite_engine) as session:
+    with session_scope(engine) as session:
         assert [log.id for log in services.list_logs(session)] == [row.id]
-    entries = _count(sqlite_engine, "SELECT count(*) FROM audit_entry WHERE entity = 'event_log'")
+    entries = _count(engine, "SELECT count(*) FROM audit_entry WHERE entity = 'event_log'")
     assert entries == 1  # its creation, when it became visible
 
 
 def test_a_staged_import_that_fails_leaves_nothing(
-    sqlite_engine: Engine, monkeypatch: pytest.MonkeyPatch
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def failing(log: Any, log_id: int) -> Iterator[list[tuple[Any, ...]]]:
         batches = eventlog.row_batches(log, log_id, 3)
@@ -122,24 +112,24 @@ def test_a_staged_import_that_fails_leaves_nothing(
         raise OSError("No space left on device")
 
     monkeypatch.setattr(services, "row_batches", failing)
-    with session_scope(sqlite_engine) as session, pytest.raises(OSError, match="No space"):
+    with session_scope(engine) as session, pytest.raises(OSError, match="No space"):
         services.import_file(session, HANDOFFS, "handoffs.csv", ImportOptions())
     for table in ("event_log", "event", "audit_entry"):
-        assert _count(sqlite_engine, f"SELECT count(*) FROM {table}") == 0, table
+        assert _count(engine, f"SELECT count(*) FROM {table}") == 0, table
     monkeypatch.undo()  # the same file imports afterwards: nothing of it is in the way
-    with session_scope(sqlite_engine) as session:
+    with session_scope(engine) as session:
         row, created = services.import_file(session, HANDOFFS, "handoffs.csv", ImportOptions())
         commit(session)
-    assert created and _count(sqlite_engine, "SELECT count(*) FROM event") == row.events
+    assert created and _count(engine, "SELECT count(*) FROM event") == row.events
 
 
 def test_a_log_left_staged_by_a_stopped_import_does_not_block_the_same_file(
-    sqlite_engine: Engine,
+    engine: Engine,
 ) -> None:
     stopped = Child()
     stopped.end()
     options = ImportOptions()
-    with session_scope(sqlite_engine) as session:
+    with session_scope(engine) as session:
         left = EventLog(
             name="left",
             source_filename="handoffs.csv",
@@ -168,23 +158,23 @@ def test_a_log_left_staged_by_a_stopped_import_does_not_block_the_same_file(
     events = len(HANDOFFS.read_text().splitlines()) - 1
     assert created and row.importer is None
     assert (row.name, row.events) == ("handoffs.csv", events)  # not the row left behind
-    assert _count(sqlite_engine, "SELECT count(*) FROM event_log") == 1
+    assert _count(engine, "SELECT count(*) FROM event_log") == 1
 
 
 def test_a_change_in_a_savepoint_waits_for_the_lock_instead_of_failing(
-    sqlite_settings: Settings, sqlite_engine: Engine
+    settings: Settings, engine: Engine
 ) -> None:
     """A transaction opened by SAVEPOINT that reads and then writes could not wait for
     the lock (SQLite refuses at once to turn a read into a write while another connection
     writes); it takes the write lock first."""
-    path = sqlite_settings.resolved_database_url.removeprefix("sqlite:///")
+    path = settings.resolved_database_url.removeprefix("sqlite:///")
     blocker = sqlite3.connect(path, check_same_thread=False)
     blocker.execute("BEGIN IMMEDIATE")
     blocker.execute("INSERT INTO instance_secret VALUES ('other', 'change')")
     release = threading.Timer(0.3, blocker.commit)
     release.start()
     try:
-        with session_scope(sqlite_engine) as session:
+        with session_scope(engine) as session:
             with session.begin_nested():
                 assert session.exec(select(Owner)).all() == []
                 session.add(Owner(name="Dana Whitfield"))
@@ -193,20 +183,20 @@ def test_a_change_in_a_savepoint_waits_for_the_lock_instead_of_failing(
     finally:
         release.join()
         blocker.close()
-    assert _count(sqlite_engine, "SELECT count(*) FROM owner") == 1
-    assert _count(sqlite_engine, "SELECT count(*) FROM instance_secret") == 1
+    assert _count(engine, "SELECT count(*) FROM owner") == 1
+    assert _count(engine, "SELECT count(*) FROM instance_secret") == 1
 
 
 def test_a_change_that_waits_too_long_for_the_lock_answers_503(
-    sqlite_settings: Settings,
+    settings: Settings,
 ) -> None:
     """Another process holds the write lock longer than the busy timeout."""
-    app = create_app(sqlite_settings.model_copy(update={"sqlite_busy_timeout_s": 0.2}))
+    app = create_app(settings.model_copy(update={"sqlite_busy_timeout_s": 0.2}))
     owner = {"name": "Dana Whitfield", "department": "Roads"}
     with signed_in(app) as client:
         assert client.get("/api/owners").status_code == 200  # the token's use is recorded
         fresh = bearer(app, "fresh", "analyst")  # its first use will be written
-        blocker = sqlite3.connect(sqlite_settings.resolved_database_url.removeprefix("sqlite:///"))
+        blocker = sqlite3.connect(settings.resolved_database_url.removeprefix("sqlite:///"))
         try:
             blocker.execute("BEGIN IMMEDIATE")
             body = assert_problem(client.post("/api/owners", json=owner), 503, "busy")
